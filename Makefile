@@ -1,0 +1,39 @@
+# Thin wrapper around Meson.  `make` builds build/greywall; `make check`
+# runs every test twice (normal build, then ASan+UBSan); `make demo` shows
+# the sandbox at work.  Missing Debian packages are installed first.
+BUILD ?= build
+ASAN_BUILD ?= build-asan
+PREFIX ?= /usr/local
+
+.PHONY: all deps check demo install clean fuzz
+
+all: deps
+	@test -f $(BUILD)/build.ninja || meson setup $(BUILD) --prefix=$(PREFIX)
+	ninja -C $(BUILD)
+
+deps:
+	@scripts/install-deps.sh build
+
+check: all
+	@scripts/install-deps.sh test
+	@test -f $(ASAN_BUILD)/build.ninja || \
+		meson setup $(ASAN_BUILD) -Db_sanitize=address,undefined -Db_lundef=false -Dbuildtype=debug
+	ninja -C $(ASAN_BUILD)
+	scripts/run-tests.sh $(BUILD) $(ASAN_BUILD)
+
+demo: all
+	@scripts/install-deps.sh test
+	scripts/demo.sh $(BUILD)/greywall
+
+install: all
+	meson configure $(BUILD) --prefix=$(PREFIX) >/dev/null
+	meson install -C $(BUILD) $(if $(DESTDIR),--destdir $(DESTDIR))
+
+# libFuzzer builds of the fuzz targets (clang); `make fuzz FUZZ_SECONDS=60`.
+FUZZ_SECONDS ?= 30
+fuzz:
+	@scripts/install-deps.sh fuzz
+	scripts/fuzz.sh $(FUZZ_SECONDS)
+
+clean:
+	rm -rf $(BUILD) $(ASAN_BUILD) build-fuzz

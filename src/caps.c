@@ -1,0 +1,48 @@
+/* caps.c: see caps.h. */
+#include "caps.h"
+
+#include <errno.h>
+#include <linux/capability.h>
+#include <stdio.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+static int last_cap(void)
+{
+	int last = 40; /* CAP_CHECKPOINT_RESTORE, Linux 5.9 */
+	FILE *f = fopen("/proc/sys/kernel/cap_last_cap", "re");
+	if (f) {
+		if (fscanf(f, "%d", &last) != 1)
+			last = 40;
+		fclose(f);
+	}
+	return last;
+}
+
+static int drop_bounding_set(void)
+{
+	for (int c = 0; c <= last_cap(); c++) {
+		if (prctl(PR_CAPBSET_READ, c, 0, 0, 0) <= 0)
+			continue;
+		/* EPERM: no CAP_SETPCAP.  Then we have no capabilities to
+		 * speak of and execve under no_new_privs cannot gain any. */
+		if (prctl(PR_CAPBSET_DROP, c, 0, 0, 0) < 0 && errno != EPERM)
+			return -errno;
+	}
+	return 0;
+}
+
+int caps_drop_all(void)
+{
+	int r = drop_bounding_set();
+	if (r < 0)
+		return r;
+	if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) < 0 && errno != EINVAL)
+		return -errno;
+	struct __user_cap_header_struct h = { .version = _LINUX_CAPABILITY_VERSION_3, .pid = 0 };
+	struct __user_cap_data_struct d[2] = { { 0 }, { 0 } };
+	if (syscall(SYS_capset, &h, d) < 0)
+		return -errno;
+	return 0;
+}

@@ -1,0 +1,160 @@
+/* cli.c: see cli.h.  Table-driven: one row per option. */
+#include "cli.h"
+
+#include <errno.h>
+#include <string.h>
+
+enum opt_id {
+	OPT_DEBUG, OPT_VERSION, OPT_SETTINGS, OPT_NO_BWRAP, OPT_PROXY, OPT_HTTP_PROXY,
+	OPT_DNS, OPT_CMD, OPT_FEATURES, OPT_DEGRADED, OPT_HELP,
+};
+
+struct opt_def {
+	char short_name; /* 0: none */
+	const char *long_name;
+	bool takes_value;
+	enum opt_id id;
+};
+
+static const struct opt_def opts[] = {
+	{ 'd', "debug", false, OPT_DEBUG },
+	{ 'v', "version", false, OPT_VERSION },
+	{ 's', "settings", true, OPT_SETTINGS },
+	{ 0, "no-bwrap", false, OPT_NO_BWRAP },
+	{ 0, "proxy", true, OPT_PROXY },
+	{ 0, "http-proxy", true, OPT_HTTP_PROXY },
+	{ 0, "dns", true, OPT_DNS },
+	{ 'c', "c", true, OPT_CMD },
+	{ 0, "linux-features", false, OPT_FEATURES },
+	{ 0, "allow-degraded", false, OPT_DEGRADED },
+	{ 'h', "help", false, OPT_HELP },
+};
+
+void cli_usage(FILE *f)
+{
+	fputs("Usage: greywall [flags] -- COMMAND [ARGS...]\n"
+	      "       greywall [flags] -c \"SHELL COMMAND\"\n"
+	      "       greywall check\n"
+	      "\n"
+	      "Run a command in a sandbox built from a JSONC policy\n"
+	      "(~/.config/greywall/greywall.json, or --settings FILE).\n"
+	      "\n"
+	      "Flags:\n"
+	      "  -c STRING            run STRING with bash -c\n"
+	      "  -s, --settings FILE  policy file (default: ~/.config/greywall/greywall.json)\n"
+	      "      --no-bwrap       sandbox without namespaces: Landlock + seccomp + proxy\n"
+	      "                       variables; needs no privileges (for containers)\n"
+	      "      --proxy URL      SOCKS5 proxy (overrides network.proxyUrl;\n"
+	      "                       default socks5://localhost:43052)\n"
+	      "      --http-proxy URL HTTP proxy (overrides network.httpProxyUrl)\n"
+	      "      --dns HOST:PORT  DNS server (overrides network.dnsAddr)\n"
+	      "      --allow-degraded run even if the kernel cannot enforce the whole\n"
+	      "                       policy (prints what is missing)\n"
+	      "      --linux-features report the kernel features greywall uses\n"
+	      "  -d, --debug          explain every sandbox decision on stderr\n"
+	      "  -v, --version        print the version and a dependency check\n"
+	      "  -h, --help           this text\n"
+	      "\n"
+	      "Exit status: the command's own; 128+N if it died of signal N; 127 command\n"
+	      "not found; 126 not executable; 125 sandbox setup failed (the command did\n"
+	      "not run); 1 usage, configuration or command-policy error.\n",
+	      f);
+}
+
+static const struct opt_def *find_long(const char *name, size_t len)
+{
+	for (size_t i = 0; i < sizeof opts / sizeof opts[0]; i++)
+		if (strlen(opts[i].long_name) == len && strncmp(opts[i].long_name, name, len) == 0)
+			return &opts[i];
+	return NULL;
+}
+
+static const struct opt_def *find_short(char c)
+{
+	for (size_t i = 0; i < sizeof opts / sizeof opts[0]; i++)
+		if (opts[i].short_name == c)
+			return &opts[i];
+	return NULL;
+}
+
+static void set_opt(struct gw_opts *o, enum opt_id id, const char *v)
+{
+	switch (id) {
+	case OPT_DEBUG: o->debug = true; break;
+	case OPT_VERSION: o->mode = GW_MODE_VERSION; break;
+	case OPT_SETTINGS: o->settings = v; break;
+	case OPT_NO_BWRAP: o->no_bwrap = true; break;
+	case OPT_PROXY: o->proxy = v; break;
+	case OPT_HTTP_PROXY: o->http_proxy = v; break;
+	case OPT_DNS: o->dns = v; break;
+	case OPT_CMD: o->shell_cmd = v; break;
+	case OPT_FEATURES: o->mode = GW_MODE_FEATURES; break;
+	case OPT_DEGRADED: o->allow_degraded = true; break;
+	case OPT_HELP: o->mode = GW_MODE_HELP; break;
+	}
+}
+
+/* Parses argv[*i]; may consume argv[*i + 1] as the value. */
+static int parse_one(int argc, char **argv, int *i, struct gw_opts *o, struct gw_error *err)
+{
+	const char *a = argv[*i];
+	const struct opt_def *d;
+	const char *val = NULL;
+	if (a[1] == '-') {
+		const char *eq = strchr(a + 2, '=');
+		size_t len = eq ? (size_t)(eq - a - 2) : strlen(a + 2);
+		d = find_long(a + 2, len);
+		if (!d)
+			return gw_error_set(err, -EINVAL, "unknown flag: %.*s", (int)len + 2, a);
+		if (eq && !d->takes_value)
+			return gw_error_set(err, -EINVAL, "flag --%s takes no value", d->long_name);
+		val = eq ? eq + 1 : NULL;
+	} else {
+		d = find_short(a[1]);
+		if (!d)
+			return gw_error_set(err, -EINVAL, "unknown flag: -%c", a[1]);
+		if (a[2] && !d->takes_value)
+			return gw_error_set(err, -EINVAL, "unknown flag: %s (flags are not combined)", a);
+		val = a[2] ? a + 2 : NULL;
+	}
+	if (d->takes_value && !val) {
+		if (*i + 1 >= argc)
+			return gw_error_set(err, -EINVAL, "flag %s needs a value", a);
+		val = argv[++*i];
+	}
+	set_opt(o, d->id, val);
+	return 0;
+}
+
+int cli_parse(int argc, char **argv, struct gw_opts *o, struct gw_error *err)
+{
+	*o = (struct gw_opts){ .mode = GW_MODE_RUN };
+	int i = 1;
+	bool dashdash = false;
+	for (; i < argc; i++) {
+		const char *a = argv[i];
+		if (strcmp(a, "--") == 0) {
+			dashdash = true;
+			i++;
+			break;
+		}
+		if (a[0] != '-' || a[1] == '\0')
+			break;
+		int r = parse_one(argc, argv, &i, o, err);
+		if (r < 0)
+			return r;
+	}
+	o->argv = argv + i;
+	if (o->mode == GW_MODE_RUN && !dashdash && o->argv[0] && strcmp(o->argv[0], "check") == 0) {
+		o->mode = GW_MODE_CHECK;
+		if (o->argv[1])
+			return gw_error_set(err, -EINVAL, "check takes no arguments");
+	}
+	if (o->mode != GW_MODE_RUN)
+		return 0;
+	if (o->shell_cmd && o->argv[0])
+		return gw_error_set(err, -EINVAL, "give either -c \"COMMAND\" or a command after --, not both");
+	if (!o->shell_cmd && !o->argv[0])
+		return gw_error_set(err, -EINVAL, "no command specified. Use -c <command> or provide command arguments");
+	return 0;
+}

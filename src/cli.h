@@ -1,0 +1,40 @@
+/* cli.h: greywall's command line (greywall-compatible flags).
+ *
+ *   greywall [flags] -- CMD [ARGS...]
+ *   greywall [flags] -c "SHELL COMMAND"
+ *   greywall check | --linux-features | --version
+ *
+ * Option parsing stops at "--" or at the first word that is not an option,
+ * so `greywall ls -la` runs `ls -la`.  The returned struct points into argv
+ * (nothing to free). */
+#pragma once
+
+#include <stdbool.h>
+#include <stdio.h>
+
+#include "util.h"
+
+enum gw_mode {
+	GW_MODE_RUN,
+	GW_MODE_CHECK,
+	GW_MODE_FEATURES,
+	GW_MODE_VERSION,
+	GW_MODE_HELP,
+};
+
+struct gw_opts {
+	enum gw_mode mode;
+	bool debug;
+	bool no_bwrap;
+	bool allow_degraded;
+	const char *settings;   /* -s/--settings */
+	const char *proxy;      /* --proxy */
+	const char *http_proxy; /* --http-proxy */
+	const char *dns;        /* --dns */
+	const char *shell_cmd;  /* -c */
+	char **argv;            /* the command after the options (may be empty) */
+};
+
+/* Returns 0, or -EINVAL with err set to a one-line usage error. */
+int cli_parse(int argc, char **argv, struct gw_opts *out, struct gw_error *err);
+void cli_usage(FILE *f);

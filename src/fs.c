@@ -1,0 +1,239 @@
+/* fs.c: see fs.h. */
+#include "fs.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cleanup.h"
+#include "util.h"
+
+#define MAX_SYMLINKS 40
+#define MAX_REMOVE_DEPTH 256
+
+char *fs_normalize(const char *p)
+{
+	if (!p || p[0] != '/')
+		return NULL;
+	size_t n = strlen(p);
+	char *out = xmalloc(n + 2);
+	size_t o = 0;
+	const char *s = p;
+	while (*s) {
+		while (*s == '/')
+			s++;
+		const char *e = strchrnul(s, '/');
+		size_t len = (size_t)(e - s);
+		if (len == 0 || (len == 1 && s[0] == '.')) {
+			/* skip */
+		} else if (len == 2 && s[0] == '.' && s[1] == '.') {
+			while (o > 0 && out[o - 1] != '/')
+				o--;
+			if (o > 0)
+				o--;
+		} else {
+			out[o++] = '/';
+			memcpy(out + o, s, len);
+			o += len;
+		}
+		s = e;
+	}
+	if (o == 0)
+		out[o++] = '/';
+	out[o] = '\0';
+	return out;
+}
+
+char *fs_absolutize(const char *path, const char *cwd, const char *home)
+{
+	_cleanup_free_ char *joined = NULL;
+	if (path[0] == '~' && (path[1] == '\0' || path[1] == '/')) {
+		if (!home || home[0] != '/')
+			return NULL;
+		joined = xasprintf("%s/%s", home, path + 1);
+	} else if (path[0] == '/') {
+		joined = xstrdup(path);
+	} else {
+		joined = xasprintf("%s/%s", cwd, path);
+	}
+	return fs_normalize(joined);
+}
+
+bool fs_is_beneath(const char *path, const char *dir)
+{
+	size_t n = strlen(dir);
+	if (n == 1 && dir[0] == '/')
+		return path[0] == '/';
+	return strncmp(path, dir, n) == 0 && (path[n] == '\0' || path[n] == '/');
+}
+
+char *fs_fd_path(int fd)
+{
+	char link[64], buf[PATH_MAX];
+	snprintf(link, sizeof link, "/proc/self/fd/%d", fd);
+	ssize_t n = readlink(link, buf, sizeof buf - 1);
+	if (n < 0 || n == (ssize_t)sizeof buf - 1)
+		return NULL;
+	buf[n] = '\0';
+	return xstrdup(buf);
+}
+
+static bool symlink_trusted(int dirfd, int linkfd)
+{
+	struct stat dst, lst;
+	if (fstat(dirfd, &dst) < 0 || fstat(linkfd, &lst) < 0)
+		return false;
+	return lst.st_uid == 0 && dst.st_uid == 0 && !(dst.st_mode & (S_IWGRP | S_IWOTH));
+}
+
+/* Replace the unresolved remainder `rest` with `target` + "/" + rest. */
+static char *splice_target(const char *target, const char *rest)
+{
+	return *rest ? xasprintf("%s/%s", target, rest) : xstrdup(target);
+}
+
+static int step(int *dirfd, const char *name, char **pending, int *links)
+{
+	int fd = openat(*dirfd, name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	struct stat st;
+	if (fstat(fd, &st) < 0) {
+		int e = -errno;
+		close(fd);
+		return e;
+	}
+	if (!S_ISLNK(st.st_mode)) {
+		close(*dirfd);
+		*dirfd = fd;
+		return 0;
+	}
+	if (++*links > MAX_SYMLINKS || !symlink_trusted(*dirfd, fd)) {
+		close(fd);
+		return -ELOOP;
+	}
+	char target[PATH_MAX];
+	ssize_t n = readlinkat(fd, "", target, sizeof target - 1);
+	close(fd);
+	if (n < 0)
+		return -errno;
+	target[n] = '\0';
+	char *np = splice_target(target, *pending);
+	free(*pending);
+	*pending = np;
+	if (target[0] == '/') {
+		int root = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+		if (root < 0)
+			return -errno;
+		close(*dirfd);
+		*dirfd = root;
+	}
+	return 0;
+}
+
+static char *next_component(char **pending)
+{
+	char *s = *pending;
+	while (*s == '/')
+		s++;
+	char *e = strchrnul(s, '/');
+	char *name = xstrndup(s, (size_t)(e - s));
+	char *rest = xstrdup(e);
+	free(*pending);
+	*pending = rest;
+	return name;
+}
+
+int fs_open_trusted(const char *abs_path, char **real, struct stat *st)
+{
+	if (abs_path[0] != '/')
+		return -EINVAL;
+	_cleanup_close_ int dirfd = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (dirfd < 0)
+		return -errno;
+	_cleanup_free_ char *pending = xstrdup(abs_path);
+	int links = 0;
+	for (;;) {
+		const char *p = pending;
+		while (*p == '/')
+			p++;
+		if (!*p)
+			break;
+		_cleanup_free_ char *name = next_component(&pending);
+		if (strcmp(name, ".") == 0)
+			continue;
+		int r = step(&dirfd, name, &pending, &links);
+		if (r < 0)
+			return r;
+	}
+	if (st && fstat(dirfd, st) < 0)
+		return -errno;
+	if (real && !(*real = fs_fd_path(dirfd)))
+		return -ENOENT;
+	return steal_fd(&dirfd);
+}
+
+static int remove_entries(int dfd, int depth, dev_t dev);
+
+static int remove_entry(int dfd, const char *name, int depth, dev_t dev)
+{
+	struct stat st;
+	if (fstatat(dfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+		return errno == ENOENT ? 0 : -errno;
+	if (!S_ISDIR(st.st_mode))
+		return unlinkat(dfd, name, 0) < 0 && errno != ENOENT ? -errno : 0;
+	if (st.st_dev != dev)
+		return -EXDEV; /* never descend into another mount */
+	int sub = openat(dfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (sub < 0)
+		return -errno;
+	int r = 0;
+	/* readdir() may miss entries while the directory shrinks: retry a
+	 * bounded number of times while it is not empty yet. */
+	for (int tries = 0; tries < 3; tries++) {
+		r = remove_entries(sub, depth + 1, dev);
+		if (r < 0)
+			break;
+		r = unlinkat(dfd, name, AT_REMOVEDIR) < 0 ? -errno : 0;
+		if (r != -ENOTEMPTY)
+			break;
+	}
+	close(sub);
+	return r == -ENOENT ? 0 : r;
+}
+
+static int remove_entries(int dfd, int depth, dev_t dev)
+{
+	if (depth > MAX_REMOVE_DEPTH)
+		return -ELOOP;
+	int dup_fd = dup(dfd);
+	if (dup_fd < 0)
+		return -errno;
+	DIR *d = fdopendir(dup_fd);
+	if (!d) {
+		close(dup_fd);
+		return -errno;
+	}
+	int r = 0;
+	struct dirent *de;
+	while (r == 0 && (de = readdir(d))) {
+		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
+			continue;
+		r = remove_entry(dfd, de->d_name, depth, dev);
+	}
+	closedir(d);
+	return r;
+}
+
+int fs_remove_tree(int parent_fd, const char *name)
+{
+	struct stat st;
+	if (fstat(parent_fd, &st) < 0)
+		return -errno;
+	return remove_entry(parent_fd, name, 0, st.st_dev);
+}

@@ -1,0 +1,109 @@
+/* log.c: see log.h. */
+#include "log.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static bool debug_on;
+static const char *prog = "greywall";
+
+void log_set_debug(bool on)
+{
+	debug_on = on;
+}
+
+bool log_debug_enabled(void)
+{
+	return debug_on;
+}
+
+void log_set_prog(const char *name)
+{
+	prog = name;
+}
+
+__attribute__((format(printf, 2, 0))) static void vlog(const char *kind, const char *fmt, va_list ap, int err)
+{
+	/* One fprintf per line keeps lines whole when several processes of the
+	 * same run write to the same stderr. */
+	char buf[4096];
+	int n = vsnprintf(buf, sizeof buf, fmt, ap);
+	if (n < 0)
+		buf[0] = '\0';
+	if (err)
+		fprintf(stderr, "%s: %s%s: %s\n", prog, kind, buf, strerror(err));
+	else
+		fprintf(stderr, "%s: %s%s\n", prog, kind, buf);
+}
+
+void log_debug(const char *fmt, ...)
+{
+	if (!debug_on)
+		return;
+	int saved = errno;
+	va_list ap;
+	va_start(ap, fmt);
+	vlog("debug: ", fmt, ap, 0);
+	va_end(ap);
+	errno = saved;
+}
+
+void log_warn(const char *fmt, ...)
+{
+	int saved = errno;
+	va_list ap;
+	va_start(ap, fmt);
+	vlog("warning: ", fmt, ap, 0);
+	va_end(ap);
+	errno = saved;
+}
+
+void log_error(const char *fmt, ...)
+{
+	int saved = errno;
+	va_list ap;
+	va_start(ap, fmt);
+	vlog("", fmt, ap, 0);
+	va_end(ap);
+	errno = saved;
+}
+
+void log_error_errno(int err, const char *fmt, ...)
+{
+	int saved = errno;
+	va_list ap;
+	va_start(ap, fmt);
+	vlog("", fmt, ap, err < 0 ? -err : err);
+	va_end(ap);
+	errno = saved;
+}
+
+void log_hint(const char *fmt, ...)
+{
+	int saved = errno;
+	va_list ap;
+	va_start(ap, fmt);
+	vlog("Hint: ", fmt, ap, 0);
+	va_end(ap);
+	errno = saved;
+}
+
+void die(int code, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vlog("", fmt, ap, 0);
+	va_end(ap);
+	exit(code);
+}
+
+void die_errno(int code, int err, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vlog("", fmt, ap, err < 0 ? -err : err);
+	va_end(ap);
+	exit(code);
+}

@@ -1,0 +1,343 @@
+/* policy.c: see policy.h. */
+#include "policy.h"
+
+#include <errno.h>
+#include <fnmatch.h>
+#include <ftw.h>
+#include <glob.h>
+#include <json-c/json.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "fs.h"
+#include "landlock.h"
+#include "log.h"
+
+/* Read-only, executable system trees.  /var, /srv, /home, /mnt, /media and
+ * /run are deliberately absent: they hold other users' data and host
+ * sockets. */
+static const char *const system_rx[] = {
+	"/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32", "/opt", "/etc",
+	"/nix/store", NULL,
+};
+
+/* Character devices every program expects, with the terminal ones allowed
+ * ioctls (window size, job control).  TIOCSTI/TIOCLINUX are denied by
+ * seccomp, not here. */
+static const char *const dev_rw[] = { "/dev/null", "/dev/zero", "/dev/full", "/dev/random",
+				      "/dev/urandom", NULL };
+static const char *const dev_tty[] = { "/dev/tty", "/dev/ptmx", "/dev/pts", NULL };
+
+/* Language toolchains under $HOME (spec 3.3(5)): read-only.  ~/.config,
+ * ~/.local and ~/.cache are NOT granted wholesale: they hold credentials. */
+static const char *const home_tooling[] = {
+	".nvm", ".fnm", ".volta", ".n", ".pyenv", ".local/pipx", ".rbenv", ".rvm",
+	".cargo/bin", ".rustup", "go/bin", ".go", ".local/bin", "bin", ".bun/bin",
+	".deno/bin", ".bashrc", ".bash_profile", ".profile", ".zshrc", ".zprofile",
+	".zshenv", ".inputrc", ".gitconfig", ".config/git", NULL,
+};
+
+/* Spec 3.5, plus .envrc (direnv runs it) and .husky (git hooks). */
+static const char *const protected_files[] = {
+	".gitconfig", ".gitmodules", ".bashrc", ".bash_profile", ".zshrc", ".zprofile",
+	".profile", ".ripgreprc", ".mcp.json", ".envrc", NULL,
+};
+static const char *const protected_dirs[] = {
+	".vscode", ".idea", ".claude/commands", ".claude/agents", ".husky", NULL,
+};
+
+const char *const *policy_protected_files(void)
+{
+	return protected_files;
+}
+
+const char *const *policy_protected_dirs(void)
+{
+	return protected_dirs;
+}
+
+void runtime_free(struct gw_runtime *rt)
+{
+	free(rt->cwd);
+	free(rt->home);
+	free(rt->tmpdir);
+	*rt = (struct gw_runtime){ 0 };
+}
+
+struct expand_ctx {
+	struct gw_fs_spec *spec;
+	uint64_t access;   /* for grants */
+	int deny_kind;     /* 0 for grants */
+	const char *pattern;
+	size_t matches;
+};
+
+static void add_expanded(struct expand_ctx *c, const char *path)
+{
+	_cleanup_free_ char *n = fs_normalize(path);
+	if (!n)
+		return;
+	c->matches++;
+	if (c->deny_kind)
+		fs_spec_deny(c->spec, n, c->deny_kind);
+	else
+		fs_spec_grant(c->spec, n, c->access, true);
+}
+
+static bool has_glob(const char *s)
+{
+	return strpbrk(s, "*?[") != NULL;
+}
+
+/* nftw() has no user pointer: the walk is single-threaded, so a file-scope
+ * context is safe. */
+static struct expand_ctx *walk_ctx;
+static size_t walk_seen;
+#define WALK_MAX_ENTRIES 200000
+#define WALK_MAX_DEPTH 32
+
+static int walk_cb(const char *path, const struct stat *st, int type, struct FTW *ftw)
+{
+	(void)st;
+	(void)type;
+	if (++walk_seen > WALK_MAX_ENTRIES)
+		return FTW_STOP;
+	if (fnmatch(walk_ctx->pattern, path, 0) == 0)
+		add_expanded(walk_ctx, path);
+	return ftw->level >= WALK_MAX_DEPTH ? FTW_SKIP_SUBTREE : FTW_CONTINUE;
+}
+
+/* A double star crosses directories: walk from the last glob-free directory and
+ * match whole paths (fnmatch without FNM_PATHNAME lets '*' match '/'). */
+static void expand_doublestar(struct expand_ctx *c, const char *pattern)
+{
+	_cleanup_free_ char *root = xstrndup(pattern, (size_t)(strpbrk(pattern, "*?[") - pattern));
+	char *slash = strrchr(root, '/');
+	if (slash)
+		slash[slash == root ? 1 : 0] = '\0';
+	c->pattern = pattern;
+	walk_ctx = c;
+	walk_seen = 0;
+	nftw(root, walk_cb, 16, FTW_PHYS | FTW_ACTIONRETVAL);
+	walk_ctx = NULL;
+}
+
+static void expand_pattern(struct expand_ctx *c, const char *abs)
+{
+	_cleanup_free_ char *p = xstrdup(abs);
+	/* "dir" + slash + double star means the whole tree, which a rule on dir already is. */
+	while (gw_str_has_suffix(p, "/**") && strlen(p) > 3)
+		p[strlen(p) - 3] = '\0';
+	if (!has_glob(p)) {
+		add_expanded(c, p);
+		return;
+	}
+	if (strstr(p, "**")) {
+		expand_doublestar(c, p);
+		return;
+	}
+	glob_t g;
+	if (glob(p, GLOB_NOSORT, NULL, &g) == 0) {
+		for (size_t i = 0; i < g.gl_pathc; i++)
+			add_expanded(c, g.gl_pathv[i]);
+		globfree(&g);
+	}
+}
+
+static int add_list(struct gw_fs_spec *spec, char **list, const char *key, uint64_t access,
+		    int deny_kind, const struct gw_runtime *rt, struct gw_error *err)
+{
+	for (size_t i = 0; list && list[i]; i++) {
+		_cleanup_free_ char *abs = fs_absolutize(list[i], rt->cwd, rt->home);
+		if (!abs)
+			return gw_error_set(err, -EINVAL, "%s: \"%s\": HOME is not set", key, list[i]);
+		struct expand_ctx c = { spec, access, deny_kind, NULL, 0 };
+		expand_pattern(&c, abs);
+		if (c.matches == 0)
+			log_debug("%s: \"%s\" matches nothing", key, list[i]);
+	}
+	return 0;
+}
+
+static void add_under(struct gw_fs_spec *spec, const char *dir, const char *const *names,
+		      uint64_t access, int deny_kind)
+{
+	for (size_t i = 0; names[i]; i++) {
+		_cleanup_free_ char *p = xasprintf("%s/%s", dir, names[i]);
+		if (deny_kind)
+			fs_spec_deny(spec, p, deny_kind);
+		else
+			fs_spec_grant(spec, p, access, true);
+	}
+}
+
+static void add_system(struct gw_fs_spec *spec, const struct gw_config *cfg)
+{
+	if (!config_default_deny_read(cfg))
+		fs_spec_grant(spec, "/", GW_LL_FS_RX, false);
+	for (size_t i = 0; system_rx[i]; i++)
+		fs_spec_grant(spec, system_rx[i], GW_LL_FS_RX, true);
+	fs_spec_grant(spec, "/proc", GW_LL_FS_READ, true);
+	fs_spec_grant(spec, "/sys", GW_LL_FS_READ, true);
+	for (size_t i = 0; dev_rw[i]; i++)
+		fs_spec_grant(spec, dev_rw[i], GW_LL_FS_READ_FILE | GW_LL_FS_WRITE_FILE, true);
+	for (size_t i = 0; dev_tty[i]; i++)
+		fs_spec_grant(spec, dev_tty[i],
+			      GW_LL_FS_READ | GW_LL_FS_WRITE_FILE | GW_LL_FS_IOCTL_DEV, true);
+	/* /etc/resolv.conf and /etc/localtime are often symlinks into /run or
+	 * /usr: grant the file they point to, not its directory. */
+	const char *etc_links[] = { "/etc/resolv.conf", "/etc/localtime", NULL };
+	for (size_t i = 0; etc_links[i]; i++) {
+		char *real = realpath(etc_links[i], NULL);
+		if (real && !fs_is_beneath(real, "/etc") && !fs_is_beneath(real, "/usr"))
+			fs_spec_grant(spec, real, GW_LL_FS_READ_FILE, true);
+		free(real);
+	}
+}
+
+static void add_env_files(struct gw_fs_spec *spec, const char *cwd)
+{
+	_cleanup_free_ char *pat = xasprintf("%s/.env", cwd);
+	fs_spec_deny(spec, pat, GW_DENY_READ);
+	free(pat);
+	pat = xasprintf("%s/.env.*", cwd);
+	glob_t g;
+	if (glob(pat, GLOB_NOSORT | GLOB_PERIOD, NULL, &g) == 0) {
+		for (size_t i = 0; i < g.gl_pathc; i++)
+			fs_spec_deny(spec, g.gl_pathv[i], GW_DENY_READ);
+		globfree(&g);
+	}
+}
+
+static void add_mandatory(struct gw_fs_spec *spec, const struct gw_config *cfg,
+			  const struct gw_runtime *rt)
+{
+	add_under(spec, rt->cwd, protected_files, 0, GW_DENY_WRITE);
+	add_under(spec, rt->cwd, protected_dirs, 0, GW_DENY_WRITE);
+	const char *git[] = { ".git/hooks", cfg->filesystem.allow_git_config ? NULL : ".git/config", NULL };
+	add_under(spec, rt->cwd, git, 0, GW_DENY_WRITE);
+	add_env_files(spec, rt->cwd);
+	if (rt->home)
+		add_under(spec, rt->home, protected_files, 0, GW_DENY_WRITE);
+	/* greywall's own policy: a sandboxed command must not be able to widen
+	 * the next run's policy (spec F20, R3). */
+	for (size_t i = 0; cfg->sources && cfg->sources[i]; i++)
+		fs_spec_deny(spec, cfg->sources[i], GW_DENY_WRITE);
+	_cleanup_free_ char *def = config_default_path();
+	if (def)
+		fs_spec_deny(spec, def, GW_DENY_WRITE);
+	if (rt->home) {
+		_cleanup_free_ char *legacy = xasprintf("%s/.greywall.json", rt->home);
+		fs_spec_deny(spec, legacy, GW_DENY_WRITE);
+	}
+}
+
+int policy_build_fs(const struct gw_config *cfg, const struct gw_runtime *rt,
+		    struct gw_fs_spec *out, struct gw_error *err)
+{
+	*out = (struct gw_fs_spec){ 0 };
+	add_system(out, cfg);
+	if (rt->home)
+		add_under(out, rt->home, home_tooling, GW_LL_FS_RX, 0);
+	fs_spec_grant(out, rt->cwd, GW_LL_FS_ALL, false);
+	if (rt->tmpdir)
+		fs_spec_grant(out, rt->tmpdir, GW_LL_FS_ALL, false);
+	const struct gw_config_filesystem *f = &cfg->filesystem;
+	int r = add_list(out, f->allow_read, "filesystem.allowRead", GW_LL_FS_RX, 0, rt, err);
+	if (r == 0)
+		r = add_list(out, f->allow_write, "filesystem.allowWrite", GW_LL_FS_ALL, 0, rt, err);
+	if (r == 0)
+		r = add_list(out, f->deny_read, "filesystem.denyRead", 0, GW_DENY_READ, rt, err);
+	if (r == 0)
+		r = add_list(out, f->deny_write, "filesystem.denyWrite", 0, GW_DENY_WRITE, rt, err);
+	if (r < 0) {
+		fs_spec_free(out);
+		return r;
+	}
+	add_mandatory(out, cfg, rt);
+	return 0;
+}
+
+static void put_str(json_object *o, const char *k, const char *v)
+{
+	if (v)
+		json_object_object_add(o, k, json_object_new_string(v));
+}
+
+char *policy_to_json(const struct gw_config *cfg, const struct gw_runtime *rt)
+{
+	_cleanup_free_ char *cj = config_to_json(cfg);
+	json_object *root = json_object_new_object();
+	json_object_object_add(root, "config", json_tokener_parse(cj));
+	json_object *r = json_object_new_object();
+	put_str(r, "cwd", rt->cwd);
+	put_str(r, "home", rt->home);
+	put_str(r, "tmpdir", rt->tmpdir);
+	json_object *ports = json_object_new_array();
+	for (int i = 0; i < rt->n_connect_ports; i++)
+		json_object_array_add(ports, json_object_new_int(rt->connect_ports[i]));
+	json_object_object_add(r, "connectPorts", ports);
+	json_object_object_add(r, "netns", json_object_new_boolean(rt->netns));
+	json_object_object_add(r, "allowDegraded", json_object_new_boolean(rt->allow_degraded));
+	json_object_object_add(root, "runtime", r);
+	char *s = xstrdup(json_object_to_json_string_ext(root, JSON_C_TO_STRING_PLAIN));
+	json_object_put(root);
+	return s;
+}
+
+static char *get_str(json_object *o, const char *k)
+{
+	json_object *v;
+	if (!json_object_object_get_ex(o, k, &v) || !json_object_is_type(v, json_type_string))
+		return NULL;
+	return xstrdup(json_object_get_string(v));
+}
+
+static bool get_bool(json_object *o, const char *k)
+{
+	json_object *v;
+	return json_object_object_get_ex(o, k, &v) && json_object_get_boolean(v);
+}
+
+static int runtime_from(json_object *r, struct gw_runtime *rt, struct gw_error *err)
+{
+	rt->cwd = get_str(r, "cwd");
+	rt->home = get_str(r, "home");
+	rt->tmpdir = get_str(r, "tmpdir");
+	rt->netns = get_bool(r, "netns");
+	rt->allow_degraded = get_bool(r, "allowDegraded");
+	json_object *ports;
+	if (json_object_object_get_ex(r, "connectPorts", &ports) &&
+	    json_object_is_type(ports, json_type_array)) {
+		size_t n = json_object_array_length(ports);
+		for (size_t i = 0; i < n && rt->n_connect_ports < GW_MAX_PORTS; i++) {
+			int p = json_object_get_int(json_object_array_get_idx(ports, i));
+			if (p < 1 || p > 65535)
+				return gw_error_set(err, -EINVAL, "policy: bad port %d", p);
+			rt->connect_ports[rt->n_connect_ports++] = (uint16_t)p;
+		}
+	}
+	if (!rt->cwd || rt->cwd[0] != '/')
+		return gw_error_set(err, -EINVAL, "policy: runtime.cwd missing");
+	return 0;
+}
+
+int policy_from_json(const char *json, struct gw_config *cfg, struct gw_runtime *rt,
+		     struct gw_error *err)
+{
+	json_object *root = json_tokener_parse(json);
+	json_object *c, *r;
+	if (!root || !json_object_object_get_ex(root, "config", &c) ||
+	    !json_object_object_get_ex(root, "runtime", &r)) {
+		json_object_put(root);
+		return gw_error_set(err, -EINVAL, "policy: malformed policy document");
+	}
+	const char *cs = json_object_to_json_string_ext(c, JSON_C_TO_STRING_PLAIN);
+	int ret = config_parse_buffer("<policy>", cs, strlen(cs), NULL, cfg, err);
+	if (ret == 0)
+		ret = runtime_from(r, rt, err);
+	json_object_put(root);
+	return ret;
+}

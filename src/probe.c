@@ -1,0 +1,143 @@
+/* probe.c: see features.h. */
+#include "probe.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ptrace.h>
+#include <sys/utsname.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "gw-version.h"
+#include "landlock.h"
+#include "seccomp-filter.h"
+
+/* Run fn in a child; true when it exits 0.  Probes are irreversible
+ * (restrict_self, seccomp), hence the fork. */
+static bool in_child(int (*fn)(void))
+{
+	fflush(NULL);
+	pid_t p = fork();
+	if (p < 0)
+		return false;
+	if (p == 0) {
+		int devnull = open("/dev/null", O_WRONLY | O_CLOEXEC);
+		if (devnull >= 0)
+			dup2(devnull, 2);
+		_exit(fn());
+	}
+	int st;
+	while (waitpid(p, &st, 0) < 0 && errno == EINTR)
+		;
+	return WIFEXITED(st) && WEXITSTATUS(st) == 0;
+}
+
+static int probe_landlock(void)
+{
+	int fd = landlock_ruleset_create(GW_LL_FS_READ_FILE, 0, 0);
+	if (fd < 0 || landlock_enforce(fd) < 0)
+		return 1;
+	/* Nothing is allowed: a read must now fail with EACCES. */
+	int t = open("/etc/passwd", O_RDONLY | O_CLOEXEC);
+	return t < 0 && errno == EACCES ? 0 : 1;
+}
+
+static int probe_seccomp(void)
+{
+	struct gw_seccomp_opts o = { 0 };
+	if (seccomp_filter_apply(&o) < 0)
+		return 1;
+	return ptrace(PTRACE_TRACEME, 0, 0, 0) < 0 && errno == EPERM ? 0 : 1;
+}
+
+static int probe_userns(void)
+{
+	return unshare(CLONE_NEWUSER) == 0 ? 0 : 1;
+}
+
+void features_probe(struct gw_features *f)
+{
+	*f = (struct gw_features){ 0 };
+	struct utsname u;
+	if (uname(&u) == 0)
+		snprintf(f->kernel, sizeof f->kernel, "%s", u.release);
+	f->landlock_abi = landlock_abi();
+	f->landlock_works = f->landlock_abi > 0 && in_child(probe_landlock);
+	f->seccomp_works = in_child(probe_seccomp);
+	f->userns = in_child(probe_userns);
+	f->bwrap = access("/usr/bin/bwrap", X_OK) == 0;
+	f->dev_net_tun = access("/dev/net/tun", F_OK) == 0;
+}
+
+bool features_nobwrap_ok(const struct gw_features *f)
+{
+	return f->landlock_works && f->landlock_abi >= 4 && f->seccomp_works;
+}
+
+static const char *tf(bool b)
+{
+	return b ? "true" : "false";
+}
+
+void features_print_linux(FILE *out, const struct gw_features *f)
+{
+	fprintf(out, "Linux Sandbox Features:\n");
+	fprintf(out, "  Kernel: %s\n", f->kernel);
+	if (f->landlock_abi > 0)
+		fprintf(out, "  Landlock: %s (ABI v%d)\n", tf(f->landlock_works), f->landlock_abi);
+	else
+		fprintf(out, "  Landlock: false (%s)\n", strerror(-f->landlock_abi));
+	fprintf(out, "  Landlock TCP rules (ABI 4): %s\n", tf(f->landlock_abi >= 4));
+	fprintf(out, "  Landlock scoping (ABI 6): %s\n", tf(f->landlock_abi >= 6));
+	fprintf(out, "  Seccomp (greywall filter): %s\n", tf(f->seccomp_works));
+	fprintf(out, "  User namespaces: %s\n", tf(f->userns));
+	fprintf(out, "  Bubblewrap (bwrap): %s\n", tf(f->bwrap));
+	fprintf(out, "  /dev/net/tun: %s\n", tf(f->dev_net_tun));
+	fprintf(out, "\nFeature Status:\n");
+	fprintf(out, "  %s --no-bwrap sandbox (Landlock + seccomp)%s\n",
+		features_nobwrap_ok(f) ? "✓" : "✗",
+		features_nobwrap_ok(f) ? "" : ": needs Landlock ABI >= 4 (Linux 6.7) and seccomp");
+	fprintf(out, "  ✗ namespace sandbox: not available in this version (use --no-bwrap)\n");
+}
+
+static void line(FILE *out, bool ok, const char *what, const char *why)
+{
+	bool color = isatty(fileno(out)) && !getenv("NO_COLOR");
+	const char *mark = ok ? "✓" : "✗";
+	if (color)
+		fprintf(out, "  %s%s\033[0m %s%s%s\n", ok ? "\033[32m" : "\033[31m", mark, what,
+			ok || !why ? "" : " — ", ok || !why ? "" : why);
+	else
+		fprintf(out, "  %s %s%s%s\n", mark, what, ok || !why ? "" : " — ", ok || !why ? "" : why);
+}
+
+void features_print_version(FILE *out)
+{
+	fprintf(out, "greywall - lightweight, container-free sandbox for running untrusted commands\n");
+	fprintf(out, "  Version: %s\n", GW_VERSION);
+	fprintf(out, "  Built:   %s\n", GW_BUILD_DATE);
+	fprintf(out, "  Commit:  %s\n", GW_COMMIT);
+}
+
+int features_check(FILE *out)
+{
+	struct gw_features f;
+	features_probe(&f);
+	features_print_version(out);
+	fprintf(out, "\nPlatform: linux (kernel %s)\n\nChecking system capabilities:\n", f.kernel);
+	char ll[64];
+	snprintf(ll, sizeof ll, "landlock (v%d)", f.landlock_abi > 0 ? f.landlock_abi : 0);
+	line(out, f.landlock_works, ll, "required; Linux >= 6.7 with Landlock enabled");
+	line(out, f.landlock_abi >= 4, "landlock TCP rules", "required without a network namespace (ABI 4)");
+	line(out, f.landlock_abi >= 6, "landlock scoping", "optional (ABI 6): signals and abstract sockets");
+	line(out, f.seccomp_works, "seccomp", "required; CONFIG_SECCOMP_FILTER");
+	line(out, f.userns, "user namespaces", "needed by the namespace sandbox (not yet available)");
+	bool ok = features_nobwrap_ok(&f);
+	fprintf(out, "\n%s\n", ok ? "greywall --no-bwrap can sandbox commands on this machine."
+				  : "greywall cannot sandbox commands on this machine (see the ✗ lines above).");
+	return ok ? 0 : 1;
+}

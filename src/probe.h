@@ -1,0 +1,27 @@
+/* probe.h: what this machine offers greywall, found out by trying each
+ * feature in a throw-away child process (never by version numbers alone).
+ * Used by `greywall check`, `--linux-features` and `--version`. */
+#pragma once
+
+#include <stdbool.h>
+#include <stdio.h>
+
+struct gw_features {
+	char kernel[65]; /* utsname.release */
+	int landlock_abi;       /* >= 1, or -errno */
+	bool landlock_works;    /* a restricted child was really denied a read */
+	bool seccomp_works;     /* greywall's filter loaded and denied ptrace */
+	bool userns;            /* an unprivileged user namespace could be created */
+	bool bwrap;             /* /usr/bin/bwrap is installed */
+	bool dev_net_tun;       /* /dev/net/tun exists */
+};
+
+void features_probe(struct gw_features *f);
+
+/* true when --no-bwrap can enforce the full policy here. */
+bool features_nobwrap_ok(const struct gw_features *f);
+
+void features_print_linux(FILE *out, const struct gw_features *f);
+/* `greywall check`; returns the exit status (0 when --no-bwrap works). */
+int features_check(FILE *out);
+void features_print_version(FILE *out);

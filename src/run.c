@@ -1,0 +1,267 @@
+/* run.c: see run.h. */
+#include "run.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <pwd.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "cmdpolicy.h"
+#include "envsan.h"
+#include "fs.h"
+#include "log.h"
+#include "policy.h"
+#include "proxyurl.h"
+#include "supervise.h"
+
+#define DEFAULT_SOCKS_PROXY "socks5://localhost:43052"
+#define DEFAULT_HTTP_PROXY "http://localhost:43051"
+
+extern char **environ;
+
+struct run_ctx {
+	struct gw_config cfg;
+	struct gw_runtime rt;
+	char **env;
+	char *cmd_name;
+	int tmp_parent_fd;
+	char *tmp_name;
+};
+
+void run_load_config(const struct gw_opts *o, struct gw_config *cfg)
+{
+	config_init(cfg);
+	_cleanup_free_ char *def = o->settings ? NULL : config_default_path();
+	const char *path = o->settings ? o->settings : def;
+	struct gw_error err = { 0 };
+	int r = path ? config_load_file(path, cfg, &err) : -ENOENT;
+	if (r == -ENOENT && !o->settings) {
+		log_debug("no config at %s: using the default policy", path ? path : "(no HOME)");
+		gw_error_clear(&err);
+		config_init(cfg);
+		return;
+	}
+	if (r < 0)
+		die(GW_EXIT_USAGE, "failed to load config: %s", err.msg ? err.msg : strerror(-r));
+	log_debug("config: %s", path);
+}
+
+/* First word of the command, for the proxy user name (greyproxy groups
+ * connections by it). */
+static char *command_name(const struct gw_opts *o)
+{
+	const char *w = o->shell_cmd ? o->shell_cmd : o->argv[0];
+	while (*w == ' ' || *w == '\t')
+		w++;
+	_cleanup_free_ char *first = xstrndup(w, strcspn(w, " \t\n;&|"));
+	const char *base = strrchr(first, '/');
+	return xstrdup(base && base[1] ? base + 1 : (*first ? first : "proxy"));
+}
+
+static void check_command_policy(const struct gw_opts *o, const struct gw_config *cfg)
+{
+	_cleanup_free_ char *line = o->shell_cmd ? xstrdup(o->shell_cmd) : gw_shell_join(o->argv);
+	struct gw_error err = { 0 };
+	if (cmdpolicy_check(cfg, line, &err) < 0)
+		die(GW_EXIT_USAGE, "%s", err.msg);
+}
+
+/* Parse, validate and prepare one proxy URL for the sandbox: numeric host
+ * (the sandbox has no DNS), credentials added when there are none. */
+static char *prepare_proxy(struct run_ctx *c, const char *url, const char *what,
+			   const char *const *schemes, const char *scheme_out)
+{
+	struct gw_proxy_url u;
+	struct gw_error err = { 0 };
+	if (proxyurl_parse(url, &u, &err) < 0)
+		die(GW_EXIT_USAGE, "%s: %s", what, err.msg);
+	bool ok = false;
+	for (size_t i = 0; schemes[i]; i++)
+		ok |= strcmp(u.scheme, schemes[i]) == 0;
+	if (!ok)
+		die(GW_EXIT_USAGE, "%s: invalid proxy URL \"%s\": scheme must be %s or %s", what, url,
+		    schemes[0], schemes[1]);
+	if (proxyurl_resolve_host(&u, &err) < 0)
+		die(GW_EXIT_USAGE, "%s: %s", what, err.msg);
+	if (!u.user) {
+		u.user = xstrdup(c->cmd_name);
+		u.pass = xstrdup("proxy");
+	}
+	if (scheme_out) {
+		free(u.scheme);
+		u.scheme = xstrdup(scheme_out);
+	}
+	if (c->rt.n_connect_ports < GW_MAX_PORTS)
+		c->rt.connect_ports[c->rt.n_connect_ports++] = u.port;
+	char *r = proxyurl_format(&u);
+	proxyurl_free(&u);
+	return r;
+}
+
+static void set_pair(struct run_ctx *c, const char *upper, const char *lower, const char *v)
+{
+	c->env = envsan_set(c->env, upper, v);
+	c->env = envsan_set(c->env, lower, v);
+}
+
+static void setup_proxy_env(struct run_ctx *c, const struct gw_opts *o)
+{
+	static const char *const socks[] = { "socks5", "socks5h", NULL };
+	static const char *const http[] = { "http", "https", NULL };
+	const char *s = o->proxy ? o->proxy : c->cfg.network.proxy_url;
+	const char *h = o->http_proxy ? o->http_proxy : c->cfg.network.http_proxy_url;
+	/* greyproxy's HTTP port is assumed only when no proxy was named at
+	 * all; naming a SOCKS proxy alone must not send traffic elsewhere. */
+	if (!s && !h)
+		h = DEFAULT_HTTP_PROXY;
+	/* socks5h: the proxy resolves names, the sandbox cannot. */
+	_cleanup_free_ char *su = prepare_proxy(c, s ? s : DEFAULT_SOCKS_PROXY, "proxy", socks, "socks5h");
+	set_pair(c, "ALL_PROXY", "all_proxy", su);
+	if (h) {
+		_cleanup_free_ char *hu = prepare_proxy(c, h, "http proxy", http, NULL);
+		set_pair(c, "HTTP_PROXY", "http_proxy", hu);
+		set_pair(c, "HTTPS_PROXY", "https_proxy", hu);
+	} else {
+		const char *names[] = { "HTTP_PROXY", "http_proxy", "HTTPS_PROXY", "https_proxy", NULL };
+		for (size_t i = 0; names[i]; i++)
+			envsan_unset(c->env, names[i]);
+	}
+	/* No loopback shortcut: every connection goes through the policy. */
+	set_pair(c, "NO_PROXY", "no_proxy", "");
+	log_debug("proxy: ALL_PROXY=%s", su);
+}
+
+static void validate_dns(const char *dns)
+{
+	if (!dns)
+		return;
+	const char *colon = dns[0] == '[' ? strstr(dns, "]:") : strrchr(dns, ':');
+	if (!colon || colon == dns || !colon[dns[0] == '[' ? 2 : 1])
+		die(GW_EXIT_USAGE, "invalid --dns \"%s\": must be in host:port format (e.g. localhost:3153)", dns);
+	log_debug("--dns %s: not used by --no-bwrap (the sandbox has no DNS; the proxy resolves names)", dns);
+}
+
+static void make_tmpdir(struct run_ctx *c)
+{
+	const char *base = getenv("TMPDIR");
+	struct stat st;
+	if (!base || base[0] != '/' || stat(base, &st) < 0 || !S_ISDIR(st.st_mode))
+		base = "/tmp";
+	_cleanup_free_ char *tmpl = xasprintf("%s/greywall-XXXXXX", base);
+	if (!mkdtemp(tmpl))
+		die_errno(GW_EXIT_SETUP, errno, "cannot create a private temporary directory in %s", base);
+	c->rt.tmpdir = fs_normalize(tmpl);
+	c->tmp_parent_fd = open(base, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	c->tmp_name = xstrdup(strrchr(tmpl, '/') + 1);
+	const char *names[] = { "TMPDIR", "TMP", "TEMP", "TEMPDIR", NULL };
+	for (size_t i = 0; names[i]; i++)
+		c->env = envsan_set(c->env, names[i], c->rt.tmpdir);
+}
+
+static void cleanup_tmpdir(struct run_ctx *c)
+{
+	if (c->tmp_parent_fd < 0)
+		return;
+	int r = fs_remove_tree(c->tmp_parent_fd, c->tmp_name);
+	if (r < 0)
+		log_warn("cannot remove %s: %s", c->rt.tmpdir, strerror(-r));
+	close(c->tmp_parent_fd);
+	c->tmp_parent_fd = -1;
+}
+
+static void setup_runtime(struct run_ctx *c, const struct gw_opts *o)
+{
+	c->rt.cwd = getcwd(NULL, 0);
+	if (!c->rt.cwd)
+		die_errno(GW_EXIT_SETUP, errno, "cannot determine the working directory");
+	const char *home = getenv("HOME");
+	struct passwd *pw = home ? NULL : getpwuid(getuid());
+	if (!home && pw)
+		home = pw->pw_dir;
+	c->rt.home = home && home[0] == '/' ? fs_normalize(home) : NULL;
+	c->rt.allow_degraded = o->allow_degraded || c->cfg.allow_degraded;
+	if (c->cfg.network.allow_unix_sockets && !c->cfg.network.allow_all_unix_sockets)
+		die(GW_EXIT_USAGE, "network.allowUnixSockets cannot be enforced per socket with --no-bwrap "
+		    "(Landlock cannot restrict unix socket connections on this kernel); "
+		    "remove it, or allow every unix socket with \"allowAllUnixSockets\": true");
+	if (c->cfg.network.allow_local_outbound == GW_TRUE)
+		log_warn("network.allowLocalOutbound has no effect with --no-bwrap: only the proxy is reachable");
+}
+
+/* The policy travels to the wrapper in a sealed memfd, never in argv or the
+ * environment (proxy credentials would show in /proc/PID/environ). */
+static int policy_memfd(const struct run_ctx *c)
+{
+	_cleanup_free_ char *json = policy_to_json(&c->cfg, &c->rt);
+	_cleanup_close_ int fd = memfd_create("greywall-policy", MFD_CLOEXEC | MFD_ALLOW_SEALING);
+	if (fd < 0)
+		die_errno(GW_EXIT_SETUP, errno, "memfd_create");
+	size_t len = strlen(json), off = 0;
+	while (off < len) {
+		ssize_t n = write(fd, json + off, len - off);
+		if (n < 0 && errno != EINTR)
+			die_errno(GW_EXIT_SETUP, errno, "writing the policy");
+		off += n > 0 ? (size_t)n : 0;
+	}
+	if (fcntl(fd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE | F_SEAL_SEAL) < 0)
+		die_errno(GW_EXIT_SETUP, errno, "sealing the policy");
+	return steal_fd(&fd);
+}
+
+static char **wrapper_argv(const struct gw_opts *o, int policy_fd)
+{
+	char **v = NULL;
+	v = gw_strv_push(v, "/proc/self/exe");
+	v = gw_strv_push(v, "--landlock-apply");
+	v = gw_strv_push(v, "--seccomp");
+	if (o->debug)
+		v = gw_strv_push(v, "--debug");
+	v = gw_strv_push(v, "--policy-fd");
+	v = gw_strv_push_take(v, xasprintf("%d", policy_fd));
+	v = gw_strv_push(v, "--");
+	if (o->shell_cmd) {
+		v = gw_strv_push(v, access("/bin/bash", X_OK) == 0 ? "/bin/bash" : "/bin/sh");
+		v = gw_strv_push(v, "-c");
+		v = gw_strv_push(v, o->shell_cmd);
+	} else {
+		for (size_t i = 0; o->argv[i]; i++)
+			v = gw_strv_push(v, o->argv[i]);
+	}
+	return v;
+}
+
+int run_command(const struct gw_opts *o)
+{
+	struct run_ctx c = { .tmp_parent_fd = -1 };
+	run_load_config(o, &c.cfg);
+	if (!o->no_bwrap)
+		die(GW_EXIT_USAGE, "the namespace (bubblewrap) sandbox is not available in this "
+		    "version yet; only --no-bwrap is: run `greywall --no-bwrap -- COMMAND`");
+	log_debug("--no-bwrap mode: Landlock + seccomp only, no namespaces");
+	check_command_policy(o, &c.cfg);
+	c.cmd_name = command_name(o);
+	c.env = envsan_copy(environ);
+	validate_dns(o->dns);
+	setup_runtime(&c, o);
+	setup_proxy_env(&c, o);
+	c.env = envsan_set(c.env, "GREYWALL_SANDBOX", "1");
+	make_tmpdir(&c);
+	int pfd = policy_memfd(&c);
+	_cleanup_strv_ char **argv = wrapper_argv(o, pfd);
+	if (log_debug_enabled()) {
+		_cleanup_free_ char *line = gw_shell_join(argv);
+		log_debug("running: %s", line);
+	}
+	int status = supervise_run(argv, c.env, pfd);
+	cleanup_tmpdir(&c);
+	gw_strv_free(c.env);
+	free(c.cmd_name);
+	free(c.tmp_name);
+	config_free(&c.cfg);
+	runtime_free(&c.rt);
+	return status;
+}

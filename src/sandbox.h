@@ -1,0 +1,28 @@
+/* sandbox.h: greywall's internal mode, run inside the sandbox right before
+ * the command:
+ *
+ *     greywall --landlock-apply [--seccomp] [--debug] [--policy-fd N] -- CMD...
+ *
+ * It reads the policy (from fd N, which the supervisor fills, or from
+ * GREYWALL_CONFIG_JSON for orchestrators that chain it themselves), removes
+ * it from the environment, applies Landlock, then seccomp, then execve()s
+ * CMD.  Every failure before execve() exits GW_EXIT_SETUP: the command never
+ * runs partially sandboxed.  seccomp is always applied; --seccomp is
+ * accepted for compatibility with the original's chain. */
+#pragma once
+
+#include <stdbool.h>
+
+#include "config.h"
+#include "policy.h"
+
+/* Entry point for argv[1] == "--landlock-apply".  Does not return. */
+__attribute__((noreturn)) void sandbox_main(int argc, char **argv);
+
+/* Apply Landlock for `cfg`/`rt` to the calling process.  Returns 0, or
+ * -errno after printing why (with a hint). */
+int sandbox_apply_landlock(const struct gw_config *cfg, const struct gw_runtime *rt);
+
+/* Execute argv[0] searched in the PATH of `env`, like execvpe().  Only
+ * returns on failure, with GW_EXIT_NOT_FOUND or GW_EXIT_NOT_EXEC. */
+int sandbox_exec(char **argv, char **env);

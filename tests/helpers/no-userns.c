@@ -1,0 +1,90 @@
+/* no-userns.c: run a command where user namespaces are unavailable.
+ *
+ *     no-userns CMD [ARGS...]
+ *
+ * Mimics what Docker's default seccomp profile does to user namespaces:
+ * unshare() and clone() with CLONE_NEWUSER fail with EPERM, and clone3()
+ * fails with ENOSYS (its flags are out of the filter's reach, and ENOSYS
+ * makes libc fall back to clone()).  Then execs CMD.  Used as
+ * `no-userns greywall --no-bwrap ...`; the command then runs under two
+ * filters (Seccomp_filters: 2), which is expected.
+ *
+ * Everything else is allowed, including foreign-ABI calls: the filter
+ * under test must be the one that decides about those. */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE
+#endif
+#include <errno.h>
+#include <sched.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <unistd.h>
+
+#include <seccomp.h>
+
+/* clone() takes the flags first except on s390 and CRIS. */
+#if defined(__s390__) || defined(__s390x__) || defined(__CRIS__)
+#define CLONE_FLAGS_ARG 1
+#else
+#define CLONE_FLAGS_ARG 0
+#endif
+
+static int add_rules(scmp_filter_ctx ctx)
+{
+	int ret;
+
+	ret = seccomp_rule_add_exact(ctx, SCMP_ACT_ERRNO(EPERM), SCMP_SYS(unshare), 1,
+				     SCMP_A0(SCMP_CMP_MASKED_EQ, CLONE_NEWUSER,
+					     CLONE_NEWUSER));
+	if (ret < 0)
+		return ret;
+	ret = seccomp_rule_add_exact(ctx, SCMP_ACT_ERRNO(EPERM), SCMP_SYS(clone), 1,
+				     SCMP_CMP(CLONE_FLAGS_ARG, SCMP_CMP_MASKED_EQ,
+					      CLONE_NEWUSER, CLONE_NEWUSER));
+	if (ret < 0)
+		return ret;
+	return seccomp_rule_add_exact(ctx, SCMP_ACT_ERRNO(ENOSYS),
+				      SCMP_SYS(clone3), 0);
+}
+
+static int install_filter(void)
+{
+	scmp_filter_ctx ctx = seccomp_init(SCMP_ACT_ALLOW);
+	int ret;
+
+	if (!ctx)
+		return -ENOMEM;
+	ret = seccomp_attr_set(ctx, SCMP_FLTATR_ACT_BADARCH, SCMP_ACT_ALLOW);
+	if (ret == 0)
+		ret = seccomp_attr_set(ctx, SCMP_FLTATR_CTL_NNP, 1);
+	if (ret == 0)
+		ret = add_rules(ctx);
+	if (ret == 0 && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
+		ret = -errno;
+	if (ret == 0)
+		ret = seccomp_load(ctx);
+	seccomp_release(ctx);
+	return ret;
+}
+
+int main(int argc, char **argv)
+{
+	int argi = 1;
+	int ret;
+
+	if (argi < argc && strcmp(argv[argi], "--") == 0)
+		argi++;
+	if (argi >= argc) {
+		fprintf(stderr, "usage: no-userns CMD [ARGS...]\n");
+		return 2;
+	}
+	ret = install_filter();
+	if (ret < 0) {
+		fprintf(stderr, "no-userns: seccomp: %s\n", strerror(-ret));
+		return 125;
+	}
+	execvp(argv[argi], argv + argi);
+	fprintf(stderr, "no-userns: %s: %s\n", argv[argi], strerror(errno));
+	return errno == ENOENT ? 127 : 126;
+}
