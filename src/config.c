@@ -10,7 +10,6 @@
 #endif
 #include "config.h"
 
-#include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdarg.h>
@@ -24,6 +23,7 @@
 
 #include "cleanup.h"
 #include "config-locate.h"
+#include "config-validate.h"
 
 /* Configs in one extends chain, counting the first file and templates. */
 #define EXTENDS_MAX_DEPTH 10
@@ -35,160 +35,6 @@ static json_object *jcheck(json_object *o)
 	if (!o)
 		abort();
 	return o;
-}
-
-/* ---- validation of single values ---- */
-
-static char *check_path(const char *s)
-{
-	return *s ? NULL : xstrdup("empty path");
-}
-
-static char *check_command(const char *s)
-{
-	return *s ? NULL : xstrdup("empty command");
-}
-
-/* Host patterns are compared with the host of an ssh command line; a
- * scheme, user or port in them could never match, so they mean the user
- * misunderstood the key (spec 2.2).  Two or more colons are IPv6. */
-static char *check_ssh_host(const char *s)
-{
-	const char *colon = strchr(s, ':');
-	if (!*s)
-		return xstrdup("empty host pattern");
-	if (strstr(s, "://") || strchr(s, '/'))
-		return xstrdup("host pattern cannot contain protocol or path");
-	if (colon && !strchr(colon + 1, ':'))
-		return xstrdup("host pattern cannot contain port; specify port in SSH command instead");
-	if (strchr(s, '@'))
-		return xstrdup("host pattern should not contain username; specify just the host");
-	return NULL;
-}
-
-static bool valid_port(const char *p, size_t n)
-{
-	unsigned v = 0;
-	if (n == 0 || n > 5)
-		return false;
-	for (size_t i = 0; i < n; i++) {
-		if (p[i] < '0' || p[i] > '9')
-			return false;
-		v = v * 10 + (unsigned)(p[i] - '0');
-	}
-	return v >= 1 && v <= 65535;
-}
-
-static bool valid_hostname(const char *h, size_t n)
-{
-	for (size_t i = 0; i < n; i++) {
-		char c = h[i];
-		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-		      (c >= '0' && c <= '9') || c == '-' || c == '.' || c == '_'))
-			return false;
-	}
-	return n > 0;
-}
-
-static bool valid_ipv6(const char *h, size_t n)
-{
-	char tmp[INET6_ADDRSTRLEN];
-	struct in6_addr addr;
-	if (n == 0 || n >= sizeof tmp)
-		return false;
-	memcpy(tmp, h, n);
-	tmp[n] = '\0';
-	return inet_pton(AF_INET6, tmp, &addr) == 1;
-}
-
-/* The host part of "[v6]:port"; returns where the ":port" should start,
- * or NULL with *why set. */
-static const char *bracket_host(const char *s, size_t n, const char **why)
-{
-	const char *close = memchr(s, ']', n);
-	if (!close) {
-		*why = "has an unterminated \"[\"";
-		return NULL;
-	}
-	if (!valid_ipv6(s + 1, (size_t)(close - s - 1))) {
-		*why = "has an invalid IPv6 address";
-		return NULL;
-	}
-	return close + 1;
-}
-
-/* Unlike the original (which split at the first colon), the port is after
- * the last colon and IPv6 literals must be bracketed, so "::1:53" cannot
- * be read two ways. */
-static const char *plain_host(const char *s, size_t n, const char **why)
-{
-	const char *colon = memrchr(s, ':', n);
-	if (!colon) {
-		*why = "must include a port";
-		return NULL;
-	}
-	if (memchr(s, ':', (size_t)(colon - s)))
-		*why = "must put an IPv6 address in brackets, e.g. [::1]:53";
-	else if (colon == s)
-		*why = "must include a hostname";
-	else if (!valid_hostname(s, (size_t)(colon - s)))
-		*why = "has an invalid character in the hostname";
-	return *why ? NULL : colon;
-}
-
-/* Checks "host:port" or "[v6]:port" (n bytes); NULL when fine. */
-static const char *hostport_problem(const char *s, size_t n)
-{
-	const char *why = NULL;
-	const char *port = n && s[0] == '[' ? bracket_host(s, n, &why) : plain_host(s, n, &why);
-	if (!port)
-		return why;
-	if (port == s + n || *port != ':' || port + 1 == s + n)
-		return "must include a port";
-	if (!valid_port(port + 1, (size_t)(s + n - port - 1)))
-		return "must have a port from 1 to 65535";
-	return NULL;
-}
-
-static bool scheme_is(const char *s, size_t n, const char *a, const char *b)
-{
-	return (strlen(a) == n && strncasecmp(s, a, n) == 0) ||
-	       (strlen(b) == n && strncasecmp(s, b, n) == 0);
-}
-
-/* scheme://[user[:pass]@]host:port[/]; the proxy code only ever uses the
- * authority, so a path would be silently ignored and is rejected. */
-static char *check_url(const char *s, const char *kind, const char *a, const char *b)
-{
-	const char *sep = strstr(s, "://");
-	if (!sep || !scheme_is(s, (size_t)(sep - s), a, b))
-		return xasprintf("%s must use %s:// or %s:// scheme", kind, a, b);
-	const char *auth = sep + 3;
-	size_t alen = strcspn(auth, "/?#");
-	if (auth[alen] && strcmp(auth + alen, "/") != 0)
-		return xasprintf("%s must not contain a path, query or fragment", kind);
-	const char *at = memrchr(auth, '@', alen);
-	const char *hp = at ? at + 1 : auth;
-	const char *why = hostport_problem(hp, (size_t)(auth + alen - hp));
-	return why ? xasprintf("%s %s", kind, why) : NULL;
-}
-
-static char *check_socks_url(const char *s)
-{
-	return check_url(s, "proxy URL", "socks5", "socks5h");
-}
-
-static char *check_http_url(const char *s)
-{
-	return check_url(s, "HTTP proxy URL", "http", "https");
-}
-
-static char *check_dns_addr(const char *s)
-{
-	const char *why = hostport_problem(s, strlen(s));
-	if (!why)
-		return NULL;
-	return xasprintf("DNS address %s (host:port, e.g. localhost:3153 or [::1]:53)", why);
 }
 
 /* ---- the schema ---- */
@@ -215,10 +61,10 @@ struct field {
 #define F_OBJ(n, f) { .name = n, .type = FT_OBJECT, .fields = f }
 
 static const struct field network_fields[] = {
-	F_STR("proxyUrl", network.proxy_url, check_socks_url),
-	F_STR("httpProxyUrl", network.http_proxy_url, check_http_url),
-	F_STR("dnsAddr", network.dns_addr, check_dns_addr),
-	F_STRV("allowUnixSockets", network.allow_unix_sockets, check_path),
+	F_STR("proxyUrl", network.proxy_url, config_check_socks_url),
+	F_STR("httpProxyUrl", network.http_proxy_url, config_check_http_url),
+	F_STR("dnsAddr", network.dns_addr, config_check_dns_addr),
+	F_STRV("allowUnixSockets", network.allow_unix_sockets, config_check_path),
 	F_BOOL("allowAllUnixSockets", network.allow_all_unix_sockets),
 	F_BOOL("allowLocalBinding", network.allow_local_binding),
 	F_TRI("allowLocalOutbound", network.allow_local_outbound),
@@ -227,26 +73,26 @@ static const struct field network_fields[] = {
 
 static const struct field filesystem_fields[] = {
 	F_TRI("defaultDenyRead", filesystem.default_deny_read),
-	F_STRV("allowRead", filesystem.allow_read, check_path),
-	F_STRV("denyRead", filesystem.deny_read, check_path),
-	F_STRV("allowWrite", filesystem.allow_write, check_path),
-	F_STRV("denyWrite", filesystem.deny_write, check_path),
+	F_STRV("allowRead", filesystem.allow_read, config_check_path),
+	F_STRV("denyRead", filesystem.deny_read, config_check_path),
+	F_STRV("allowWrite", filesystem.allow_write, config_check_path),
+	F_STRV("denyWrite", filesystem.deny_write, config_check_path),
 	F_BOOL("allowGitConfig", filesystem.allow_git_config),
 	{ 0 },
 };
 
 static const struct field command_fields[] = {
-	F_STRV("deny", command.deny, check_command),
-	F_STRV("allow", command.allow, check_command),
+	F_STRV("deny", command.deny, config_check_command),
+	F_STRV("allow", command.allow, config_check_command),
 	F_TRI("useDefaults", command.use_defaults),
 	{ 0 },
 };
 
 static const struct field ssh_fields[] = {
-	F_STRV("allowedHosts", ssh.allowed_hosts, check_ssh_host),
-	F_STRV("deniedHosts", ssh.denied_hosts, check_ssh_host),
-	F_STRV("allowedCommands", ssh.allowed_commands, check_command),
-	F_STRV("deniedCommands", ssh.denied_commands, check_command),
+	F_STRV("allowedHosts", ssh.allowed_hosts, config_check_ssh_host),
+	F_STRV("deniedHosts", ssh.denied_hosts, config_check_ssh_host),
+	F_STRV("allowedCommands", ssh.allowed_commands, config_check_command),
+	F_STRV("deniedCommands", ssh.denied_commands, config_check_command),
 	F_BOOL("allowAllCommands", ssh.allow_all_commands),
 	F_BOOL("inheritDeny", ssh.inherit_deny),
 	{ 0 },
@@ -262,7 +108,7 @@ static const struct field top_fields[] = {
 	F_BOOL("allowDegraded", allow_degraded),
 	/* Written by config_to_json() so that a serialised config still names
 	 * the files greywall must protect. */
-	{ .name = "_sources", .type = FT_STRV, .offset = OFF(sources), .check = check_path,
+	{ .name = "_sources", .type = FT_STRV, .offset = OFF(sources), .check = config_check_path,
 	  .internal = true },
 	{ 0 },
 };

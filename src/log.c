@@ -38,37 +38,25 @@ __attribute__((format(printf, 2, 0))) static void vlog(const char *kind, const c
 		fprintf(stderr, "%s: %s%s\n", prog, kind, buf);
 }
 
-void log_debug(const char *fmt, ...)
-{
-	if (!debug_on)
-		return;
-	int saved = errno;
-	va_list ap;
-	va_start(ap, fmt);
-	vlog("debug: ", fmt, ap, 0);
-	va_end(ap);
-	errno = saved;
-}
+/* The message functions differ only in their prefix; errno is preserved
+ * so that logging never changes the error being reported. */
+#define DEFINE_LOG_FN(name, kind, cond)                                        \
+	void name(const char *fmt, ...)                                        \
+	{                                                                      \
+		if (!(cond))                                                   \
+			return;                                                \
+		int saved = errno;                                             \
+		va_list ap;                                                    \
+		va_start(ap, fmt);                                             \
+		vlog(kind, fmt, ap, 0);                                        \
+		va_end(ap);                                                    \
+		errno = saved;                                                 \
+	}
 
-void log_warn(const char *fmt, ...)
-{
-	int saved = errno;
-	va_list ap;
-	va_start(ap, fmt);
-	vlog("warning: ", fmt, ap, 0);
-	va_end(ap);
-	errno = saved;
-}
-
-void log_error(const char *fmt, ...)
-{
-	int saved = errno;
-	va_list ap;
-	va_start(ap, fmt);
-	vlog("", fmt, ap, 0);
-	va_end(ap);
-	errno = saved;
-}
+DEFINE_LOG_FN(log_debug, "debug: ", debug_on)
+DEFINE_LOG_FN(log_warn, "warning: ", true)
+DEFINE_LOG_FN(log_error, "", true)
+DEFINE_LOG_FN(log_hint, "Hint: ", true)
 
 void log_error_errno(int err, const char *fmt, ...)
 {
@@ -76,16 +64,6 @@ void log_error_errno(int err, const char *fmt, ...)
 	va_list ap;
 	va_start(ap, fmt);
 	vlog("", fmt, ap, err < 0 ? -err : err);
-	va_end(ap);
-	errno = saved;
-}
-
-void log_hint(const char *fmt, ...)
-{
-	int saved = errno;
-	va_list ap;
-	va_start(ap, fmt);
-	vlog("Hint: ", fmt, ap, 0);
 	va_end(ap);
 	errno = saved;
 }

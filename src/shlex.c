@@ -33,8 +33,16 @@ static void *grow(void *p, size_t n, size_t size)
 	return xrealloc(p, (n ? 2 * n : 1) * size);
 }
 
-/* A word being read: its bytes, and per byte whether it was quoted (quoted
- * bytes take no part in brace expansion or globbing). */
+/* What each byte of a word is.  Only Q_LIT bytes take part in brace
+ * expansion and globbing; expansions stand for text known at run time. */
+enum {
+	Q_LIT,    /* unquoted literal */
+	Q_QUOTED, /* quoted or escaped literal */
+	Q_EXP,    /* source text of an unquoted $x, $(...), `...` */
+	Q_QEXP,   /* the same inside double quotes */
+};
+
+/* A word being read: its bytes, and the Q_* kind of each. */
 struct wbuf {
 	char *c;
 	unsigned char *q;
@@ -42,7 +50,7 @@ struct wbuf {
 	bool quoted; /* some part was quoted or escaped (here-doc delimiters) */
 };
 
-static void wb_add(struct wbuf *w, const char *s, size_t n, bool quoted)
+static void wb_add(struct wbuf *w, const char *s, size_t n, unsigned char kind)
 {
 	if (!w)
 		return;
@@ -53,15 +61,15 @@ static void wb_add(struct wbuf *w, const char *s, size_t n, bool quoted)
 	}
 	if (n) {
 		memcpy(w->c + w->len, s, n);
-		memset(w->q + w->len, quoted, n);
+		memset(w->q + w->len, kind, n);
 	}
 	w->len += n;
 	w->c[w->len] = '\0';
 }
 
-static void wb_put(struct wbuf *w, char ch, bool quoted)
+static void wb_put(struct wbuf *w, char ch, unsigned char kind)
 {
-	wb_add(w, &ch, 1, quoted);
+	wb_add(w, &ch, 1, kind);
 }
 
 static void wb_mark_quoted(struct wbuf *w)
@@ -87,13 +95,6 @@ static const char *wb_str(const struct wbuf *w)
 static bool wb_is(const struct wbuf *w, const char *kw)
 {
 	return !w->quoted && strcmp(wb_str(w), kw) == 0;
-}
-
-static void append_input(char **dst, const char *s)
-{
-	char *n = xasprintf("%s%s", *dst ? *dst : "", s);
-	free(*dst);
-	*dst = n;
 }
 
 /* ---- lexer state ---- */
@@ -131,6 +132,10 @@ struct cmdb {
 	size_t hd_first; /* heredocs registered before this command began */
 	bool ionum;      /* the last word may be an io number ("2" of 2>x) */
 	bool is_case;    /* the first word is the reserved word "case" */
+	/* Only assignments and reserved words so far: bash accepts an
+	 * assignment (and so reads a[...] subscripts) here. */
+	bool assign_ok, assign_ok_prev; /* and before the last word */
+	bool keywords_only; /* only reserved words so far: "((" is arithmetic */
 };
 
 /* Per-list state: case statements and array assignments. */
@@ -189,10 +194,25 @@ static int charge(struct lexer *lx, size_t n)
 	return 0;
 }
 
+/* Appends here-document text to a command's input.  The copy is charged:
+ * many here-strings on one command must not cost quadratic time. */
+static int add_input(struct lexer *lx, char **dst, const char *s)
+{
+	size_t a = *dst ? strlen(*dst) : 0, b = strlen(s);
+	int r = charge(lx, a + b);
+
+	if (r < 0)
+		return r;
+	*dst = xrealloc(*dst, a + b + 1);
+	memcpy(*dst + a, s, b + 1);
+	return 0;
+}
+
 static int enter(struct lexer *lx)
 {
 	if (lx->depth >= SHLEX_MAX_DEPTH)
-		return gw_error_set(lx->err, -E2BIG, "command nesting too deep (more than %d levels)",
+		return gw_error_set(lx->err, -E2BIG,
+				    "command nesting too deep (more than %d levels)",
 				    SHLEX_MAX_DEPTH);
 	lx->depth++;
 	return 0;
@@ -227,8 +247,10 @@ static int sub_lex(struct lexer *lx, const char *s, size_t len, size_t at, enum 
 	};
 	int r = enter(&sub);
 
-	if (r == 0)
-		r = mode == SCAN_LIST ? lex_list(&sub, '\0', false, NULL, 0) : lex_dq(&sub, NULL, '\0', 0);
+	if (r == 0 && mode == SCAN_LIST)
+		r = lex_list(&sub, '\0', false, NULL, 0);
+	else if (r == 0)
+		r = lex_dq(&sub, NULL, '\0', 0);
 	heredocs_free(&sub);
 	return r;
 }
@@ -237,7 +259,12 @@ static int sub_lex(struct lexer *lx, const char *s, size_t len, size_t at, enum 
 
 static void cmdb_start(struct lexer *lx, struct cmdb *cb)
 {
-	*cb = (struct cmdb){ .id = lx->next_id++, .hd_first = lx->nhd };
+	*cb = (struct cmdb){
+		.id = lx->next_id++,
+		.hd_first = lx->nhd,
+		.assign_ok = true,
+		.keywords_only = true,
+	};
 }
 
 static void words_free(struct shlex_word *w, size_t n)
@@ -266,29 +293,33 @@ static void cmdb_restart(struct lexer *lx, struct cmdb *cb)
 }
 
 /* Here-documents read before their command was emitted wait for it. */
-static void bind_heredocs(struct lexer *lx, const struct cmdb *cb, long idx)
+static int bind_heredocs(struct lexer *lx, const struct cmdb *cb, long idx)
 {
-	for (size_t i = cb->hd_first; i < lx->nhd; i++) {
+	int r = 0;
+
+	for (size_t i = cb->hd_first; i < lx->nhd && r == 0; i++) {
 		struct heredoc *h = &lx->hd[i];
 
 		if (h->owner != cb->id)
 			continue;
 		h->cmd = idx;
 		if (h->body && idx >= 0)
-			append_input(&lx->out->cmds[idx].input, h->body);
+			r = add_input(lx, &lx->out->cmds[idx].input, h->body);
 	}
+	return r;
 }
 
 /* Ends the simple command being read: moves it to the output unless it is
  * empty or only array elements. */
-static void emit(struct lexer *lx, struct cmdb *cb, const struct frame *fr)
+static int emit(struct lexer *lx, struct cmdb *cb, const struct frame *fr)
 {
 	struct shlex_list *o = lx->out;
+	int r;
 
 	if (cb->n == 0 || fr->words_only) {
-		bind_heredocs(lx, cb, -1);
+		r = bind_heredocs(lx, cb, -1);
 		cmdb_restart(lx, cb);
-		return;
+		return r;
 	}
 	o->cmds = grow(o->cmds, o->n, sizeof(*o->cmds));
 	o->cmds[o->n] = (struct shlex_cmd){
@@ -300,48 +331,101 @@ static void emit(struct lexer *lx, struct cmdb *cb, const struct frame *fr)
 	cb->w = NULL;
 	cb->input = NULL;
 	cb->n = 0;
-	bind_heredocs(lx, cb, (long)o->n);
+	r = bind_heredocs(lx, cb, (long)o->n);
 	o->n++;
 	cmdb_start(lx, cb);
+	return r;
 }
 
-static bool has_glob(const char *c, const unsigned char *q, size_t len)
+static bool is_exp(unsigned char q)
 {
-	for (size_t i = 0; i < len; i++)
-		if (!q[i] && (c[i] == '*' || c[i] == '?' || c[i] == '['))
+	return q == Q_EXP || q == Q_QEXP;
+}
+
+/* A word is a pattern when it has unquoted glob characters, or expansions
+ * next to literal text: `push$x` may well run as `push`. */
+static bool has_glob(const struct wbuf *w)
+{
+	size_t exp = 0;
+
+	for (size_t i = 0; i < w->len; i++) {
+		if (w->q[i] == Q_LIT && strchr("*?[", w->c[i]))
 			return true;
-	return false;
+		exp += is_exp(w->q[i]);
+	}
+	return exp > 0 && exp < w->len;
 }
 
-/* fnmatch(3) pattern of a word: quoted metacharacters escaped. */
-static char *make_glob(const char *c, const unsigned char *q, size_t len)
+/* fnmatch(3) pattern of a word: quoted metacharacters escaped, each
+ * expansion a '*'. */
+static char *make_glob(const struct wbuf *w)
 {
-	char *g = xmalloc(2 * len + 1), *o = g;
+	char *g = xmalloc(2 * w->len + 1), *o = g;
 
-	for (size_t i = 0; i < len; i++) {
-		if (q[i] && strchr("*?[]\\", c[i]))
+	for (size_t i = 0; i < w->len; i++) {
+		if (is_exp(w->q[i])) {
+			if (i == 0 || !is_exp(w->q[i - 1]))
+				*o++ = '*';
+			continue;
+		}
+		if (w->q[i] == Q_QUOTED && strchr("*?[]\\", w->c[i]))
 			*o++ = '\\';
-		*o++ = c[i];
+		*o++ = w->c[i];
 	}
 	*o = '\0';
 	return g;
 }
 
-static int push_final(struct lexer *lx, struct cmdb *cb, const char *c, const unsigned char *q,
-		      size_t len)
+/* Unquoted expansions alone may expand to nothing, and the shell then
+ * drops the word: `$x git push` runs git when x is empty. */
+static bool may_vanish(const struct wbuf *w)
 {
-	int r = charge(lx, len + sizeof(struct shlex_word) + 2);
+	if (w->quoted || w->len == 0)
+		return false;
+	for (size_t i = 0; i < w->len; i++)
+		if (w->q[i] != Q_EXP)
+			return false;
+	return true;
+}
+
+/* Reserved words after which a command (and so an assignment) may start. */
+static bool opens_command(const char *w)
+{
+	static const char *const kw[] = { "{", "!", "if", "then", "elif", "else", "while",
+					   "until", "do", "time", NULL };
+
+	for (size_t i = 0; kw[i]; i++)
+		if (strcmp(w, kw[i]) == 0)
+			return true;
+	return false;
+}
+
+static int push_final(struct lexer *lx, struct cmdb *cb, const struct wbuf *w)
+{
+	int r = charge(lx, w->len + sizeof(struct shlex_word) + 2);
+	struct shlex_word *nw;
 
 	if (r < 0)
 		return r;
 	cb->w = grow(cb->w, cb->n, sizeof(*cb->w));
-	cb->w[cb->n].text = xstrndup(c ? c : "", len);
-	cb->w[cb->n].glob = has_glob(c, q, len) ? make_glob(c, q, len) : NULL;
-	cb->n++;
+	nw = &cb->w[cb->n++];
+	*nw = (struct shlex_word){
+		.text = xstrndup(wb_str(w), w->len),
+		.glob = has_glob(w) ? make_glob(w) : NULL,
+		.may_vanish = may_vanish(w),
+	};
+	cb->assign_ok &= shlex_is_assignment(nw->text) || opens_command(nw->text);
+	cb->keywords_only &= opens_command(nw->text) || strcmp(nw->text, "for") == 0;
 	return 0;
 }
 
 /* ---- bash brace expansion: a{b,c}d, {1..3}, {a..e..2} ---- */
+
+/* Each alternative a brace expansion makes costs this much budget on top of
+ * its bytes: a few dozen characters of {a,b}{1..9} multiply, so expansion
+ * is held to some tens of thousands of words per check, well before the
+ * budget meant for long plain lines runs out. */
+#define BRACE_WORD_COST 1024
 
 struct bx {
 	struct wbuf w;
@@ -380,39 +464,52 @@ static const char *find_dots(const char *s, size_t n)
 	return NULL;
 }
 
-/* {x..y[..step]} with integers or single letters. */
+static bool is_letter(char c)
+{
+	return is_name_start(c) && c != '_';
+}
+
+/* bash pads {01..3} to the widest bound when either has a leading zero. */
+static bool zero_padded(const char *s, size_t n)
+{
+	size_t i = s[0] == '-';
+
+	return n > i + 1 && s[i] == '0';
+}
+
+/* {x..y[..step]} with integers or single letters; s is the text between
+ * the braces. */
 static bool parse_seq(const char *s, size_t n, struct seq *sq)
 {
-	const char *d1 = find_dots(s, n), *d2;
-	long long a, b;
+	const char *d1 = find_dots(s, n), *d2, *sb;
+	size_t la, lb;
 
 	if (!d1)
 		return false;
-	d2 = find_dots(d1 + 2, n - (size_t)(d1 + 2 - s));
-	size_t la = (size_t)(d1 - s), lb = (size_t)((d2 ? d2 : s + n) - (d1 + 2));
-	const char *sb = d1 + 2;
-
+	sb = d1 + 2;
+	d2 = find_dots(sb, n - (size_t)(sb - s));
+	la = (size_t)(d1 - s);
+	lb = (size_t)((d2 ? d2 : s + n) - sb);
 	*sq = (struct seq){ .step = 1 };
 	if (d2 && !parse_seq_int(d2 + 2, n - (size_t)(d2 + 2 - s), &sq->step))
 		return false;
-	if (la == 1 && lb == 1 && is_name_start(s[0]) && s[0] != '_' && is_name_start(sb[0]) &&
-	    sb[0] != '_') {
+	if (la == 1 && lb == 1 && is_letter(s[0]) && is_letter(sb[0])) {
 		sq->a = s[0];
 		sq->b = sb[0];
 		sq->chars = true;
 		return true;
 	}
-	if (!parse_seq_int(s, la, &a) || !parse_seq_int(sb, lb, &b))
+	if (!parse_seq_int(s, la, &sq->a) || !parse_seq_int(sb, lb, &sq->b))
 		return false;
-	sq->a = a;
-	sq->b = b;
-	if ((la > 1 && s[s[0] == '-'] == '0') || (lb > 1 && sb[sb[0] == '-'] == '0'))
+	if (zero_padded(s, la) || zero_padded(sb, lb))
 		sq->width = (int)(la > lb ? la : lb);
 	return true;
 }
 
-/* The first expandable {...} at or after it->from. */
-static bool find_group(struct lexer *lx, const struct bx *it, struct bx_group *g, struct seq *sq, int *err)
+/* The first expandable {...} at or after it->from.  Like bash, an
+ * unmatched or plain brace ({x}) is skipped and the search goes on. */
+static bool find_group(struct lexer *lx, const struct bx *it, struct bx_group *g, struct seq *sq,
+		       int *err)
 {
 	const char *c = it->w.c;
 	const unsigned char *q = it->w.q;
@@ -435,8 +532,10 @@ static bool find_group(struct lexer *lx, const struct bx *it, struct bx_group *g
 				g->comma = true;
 		}
 		*err = charge(lx, j - i);
-		if (*err < 0 || j == it->w.len)
+		if (*err < 0)
 			return false;
+		if (j == it->w.len)
+			continue;
 		g->close = j;
 		if (g->comma || parse_seq(c + i + 1, j - i - 1, sq))
 			return true;
@@ -447,16 +546,16 @@ static bool find_group(struct lexer *lx, const struct bx *it, struct bx_group *g
 static void bx_push(struct bx **stack, size_t *n, const struct bx *it, size_t open, size_t close,
 		    const char *alt, const unsigned char *aq, size_t alen)
 {
-	struct bx nb = { .from = open };
+	struct bx nb = { .from = open, .w.quoted = it->w.quoted };
 
-	wb_add(&nb.w, it->w.c, open, false);
+	wb_add(&nb.w, it->w.c, open, Q_LIT);
 	memcpy(nb.w.q, it->w.q, open);
-	wb_add(&nb.w, alt, alen, false);
+	wb_add(&nb.w, alt, alen, Q_LIT);
 	if (aq)
 		memcpy(nb.w.q + open, aq, alen);
 	else
-		memset(nb.w.q + open, 1, alen); /* generated text is literal */
-	wb_add(&nb.w, it->w.c + close + 1, it->w.len - close - 1, false);
+		memset(nb.w.q + open, Q_QUOTED, alen); /* generated text is literal */
+	wb_add(&nb.w, it->w.c + close + 1, it->w.len - close - 1, Q_LIT);
 	memcpy(nb.w.q + open + alen, it->w.q + close + 1, it->w.len - close - 1);
 	*stack = grow(*stack, *n, sizeof(**stack));
 	(*stack)[(*n)++] = nb;
@@ -479,7 +578,7 @@ static int bx_comma(struct lexer *lx, struct bx **stack, size_t *n, const struct
 			depth--;
 		if (k != g->open && (q[k] || c[k] != ',' || depth != 0))
 			continue;
-		int r = charge(lx, it->w.len + 32);
+		int r = charge(lx, it->w.len + BRACE_WORD_COST);
 
 		if (r < 0)
 			return r;
@@ -493,17 +592,18 @@ static int bx_seq(struct lexer *lx, struct bx **stack, size_t *n, const struct b
 		  const struct bx_group *g, const struct seq *sq)
 {
 	long long step = sq->step < 0 ? -sq->step : (sq->step ? sq->step : 1);
-	unsigned long long span = (unsigned long long)(sq->a > sq->b ? sq->a - sq->b : sq->b - sq->a);
+	bool down = sq->a > sq->b;
+	unsigned long long span = (unsigned long long)(down ? sq->a - sq->b : sq->b - sq->a);
 	unsigned long long count = span / (unsigned long long)step + 1;
 
 	if (count > ((size_t)1 << 20))
 		return gw_error_set(lx->err, -E2BIG, "brace expansion too large to check");
 	for (unsigned long long k = count; k-- > 0;) {
-		long long v = sq->a > sq->b ? sq->a - (long long)k * step : sq->a + (long long)k * step;
+		long long v = down ? sq->a - (long long)k * step : sq->a + (long long)k * step;
 		char buf[48];
 		int len = sq->chars ? snprintf(buf, sizeof(buf), "%c", (char)v)
 				    : snprintf(buf, sizeof(buf), "%0*lld", sq->width, v);
-		int r = charge(lx, it->w.len + (size_t)len + 32);
+		int r = charge(lx, it->w.len + (size_t)len + BRACE_WORD_COST);
 
 		if (r < 0)
 			return r;
@@ -519,17 +619,21 @@ static int brace_expand(struct lexer *lx, struct cmdb *cb, const struct wbuf *w)
 	int r = 0;
 
 	stack[0] = (struct bx){ .from = 0 };
-	wb_add(&stack[0].w, w->c, w->len, false);
+	stack[0].w.quoted = w->quoted;
+	wb_add(&stack[0].w, w->c, w->len, Q_LIT);
 	memcpy(stack[0].w.q, w->q, w->len);
 	while (n > 0 && r >= 0) {
 		struct bx it = stack[--n];
 		struct bx_group g;
 		struct seq sq;
+		bool found = find_group(lx, &it, &g, &sq, &r);
 
-		if (find_group(lx, &it, &g, &sq, &r))
-			r = g.comma ? bx_comma(lx, &stack, &n, &it, &g) : bx_seq(lx, &stack, &n, &it, &g, &sq);
+		if (found && g.comma)
+			r = bx_comma(lx, &stack, &n, &it, &g);
+		else if (found)
+			r = bx_seq(lx, &stack, &n, &it, &g, &sq);
 		else if (r >= 0 && it.w.len > 0) /* bash drops words that expand to nothing */
-			r = push_final(lx, cb, it.w.c, it.w.q, it.w.len);
+			r = push_final(lx, cb, &it.w);
 		wb_free(&it.w);
 	}
 	while (n > 0)
@@ -542,14 +646,14 @@ static int push_word(struct lexer *lx, struct cmdb *cb, const struct wbuf *w)
 {
 	if (lx->dialect == SHLEX_BASH && w->c && memchr(w->c, '{', w->len))
 		return brace_expand(lx, cb, w);
-	return push_final(lx, cb, w->c, w->q, w->len);
+	return push_final(lx, cb, w);
 }
 
-/* Raw text of a substitution as a word part: its output is unknown, so the
- * source stands for it, quoted so it is neither globbed nor brace-expanded. */
-static void add_raw(struct lexer *lx, struct wbuf *w, size_t start)
+/* Raw source text from `start` as a word part: for a substitution, whose
+ * output is unknown, the source stands for it. */
+static void add_raw(struct lexer *lx, struct wbuf *w, size_t start, unsigned char kind)
 {
-	wb_add(w, lx->s + start, lx->pos - start, true);
+	wb_add(w, lx->s + start, lx->pos - start, kind);
 }
 
 /* ---- quoting ---- */
@@ -564,11 +668,11 @@ static int read_escape(struct lexer *lx, struct wbuf *w)
 	}
 	wb_mark_quoted(w);
 	if (n == '\0') {
-		wb_put(w, '\\', true);
+		wb_put(w, '\\', Q_QUOTED);
 		lx->pos++;
 		return 0;
 	}
-	wb_put(w, n, true);
+	wb_put(w, n, Q_QUOTED);
 	lx->pos += 2;
 	return 0;
 }
@@ -580,7 +684,7 @@ static int read_squote(struct lexer *lx, struct wbuf *w)
 
 	if (!end)
 		return syntax_error(lx, at, "unterminated single quote");
-	wb_add(w, lx->s + lx->pos, (size_t)(end - lx->s) - lx->pos, true);
+	wb_add(w, lx->s + lx->pos, (size_t)(end - lx->s) - lx->pos, Q_QUOTED);
 	wb_mark_quoted(w);
 	lx->pos = (size_t)(end - lx->s) + 1;
 	return 0;
@@ -595,10 +699,10 @@ static void dq_escape(struct lexer *lx, struct wbuf *w, char stop)
 	if (n == '\n') {
 		lx->pos += 2;
 	} else if (n == '$' || n == '`' || n == '\\' || (stop && n == '"')) {
-		wb_put(w, n, true);
+		wb_put(w, n, Q_QUOTED);
 		lx->pos += 2;
 	} else {
-		wb_put(w, '\\', true);
+		wb_put(w, '\\', Q_QUOTED);
 		lx->pos++;
 	}
 }
@@ -622,7 +726,7 @@ static int lex_dq(struct lexer *lx, struct wbuf *w, char stop, size_t at)
 		} else if (c == '`') {
 			r = read_backtick(lx, w, true);
 		} else {
-			wb_put(w, c, true);
+			wb_put(w, c, Q_QUOTED);
 			lx->pos++;
 		}
 		if (r < 0)
@@ -672,12 +776,14 @@ static void put_utf8(struct wbuf *w, uint32_t cp)
 		n = 1;
 	} else {
 		/* Lead byte, then continuation bytes of 6 bits each. */
+		static const unsigned char lead[] = { 0, 0, 0xc0, 0xe0, 0xf0 };
+
 		n = cp < 0x800 ? 2 : cp < 0x10000 ? 3 : 4;
-		b[0] = (char)((0xf00 >> n) | (cp >> (6 * (n - 1))));
+		b[0] = (char)(lead[n] | (cp >> (6 * (n - 1))));
 		for (size_t i = 1; i < n; i++)
 			b[i] = (char)(0x80 | ((cp >> (6 * (n - 1 - i))) & 0x3f));
 	}
-	wb_add(w, b, n, true);
+	wb_add(w, b, n, Q_QUOTED);
 }
 
 /* One backslash escape of $'...'; returns the byte value, or -1 when it
@@ -702,8 +808,8 @@ static int ansi_escape(struct lexer *lx, struct wbuf *w)
 		if (digits && n == 'x')
 			return (int)v;
 		if (!digits) {
-			wb_put(w, '\\', true);
-			wb_put(w, n, true);
+			wb_put(w, '\\', Q_QUOTED);
+			wb_put(w, n, Q_QUOTED);
 		} else if (v != 0) {
 			put_utf8(w, v);
 		}
@@ -715,9 +821,9 @@ static int ansi_escape(struct lexer *lx, struct wbuf *w)
 		lx->pos++;
 		return m & 0x1f;
 	}
-	wb_put(w, '\\', true);
+	wb_put(w, '\\', Q_QUOTED);
 	if (n)
-		wb_put(w, n, true);
+		wb_put(w, n, Q_QUOTED);
 	return -1;
 }
 
@@ -747,9 +853,9 @@ static int read_ansi_c(struct lexer *lx, struct wbuf *w)
 		}
 		nul |= v == 0;
 		if (v > 0)
-			wb_put(&tmp, (char)v, true);
+			wb_put(&tmp, (char)v, Q_QUOTED);
 		if (!nul)
-			wb_add(w, tmp.c, tmp.len, true);
+			wb_add(w, tmp.c, tmp.len, Q_QUOTED);
 	}
 	lx->pos++;
 	return 0;
@@ -786,9 +892,9 @@ static int arith_end(struct lexer *lx, size_t i, size_t *end)
 		char c = lx->s[i];
 
 		if (c == '\'' || c == '"') {
-			i = skip_quoted(lx->s, lx->len, i);
-			if (!i)
-				break;
+			size_t after = skip_quoted(lx->s, lx->len, i);
+
+			i = after ? after : lx->len;
 			continue;
 		}
 		if (c == '\\') {
@@ -878,10 +984,22 @@ static int read_group(struct lexer *lx, size_t skip, char close, bool in_dq, con
 	return r;
 }
 
-static int read_plain_dollar(struct lexer *lx, struct wbuf *w)
+/* $name, $1, $@ ...: an expansion; a '$' before anything else is literal. */
+static int read_plain_dollar(struct lexer *lx, struct wbuf *w, bool in_dq)
 {
-	wb_put(w, '$', true);
-	lx->pos++;
+	size_t start = lx->pos++;
+	char c = peek(lx, 0);
+
+	if (is_name_start(c)) {
+		while (is_name_char(peek(lx, 0)))
+			lx->pos++;
+	} else if (c && strchr("0123456789@*#?-$!", c)) {
+		lx->pos++;
+	} else {
+		wb_put(w, '$', Q_QUOTED);
+		return 0;
+	}
+	add_raw(lx, w, start, in_dq ? Q_QEXP : Q_EXP);
 	return 0;
 }
 
@@ -903,10 +1021,10 @@ static int read_dollar(struct lexer *lx, struct wbuf *w, bool in_dq)
 	else if (n == '"' && !in_dq && bash)
 		return read_dquote(lx, w, 2);
 	else
-		return read_plain_dollar(lx, w);
+		return read_plain_dollar(lx, w, in_dq);
 	if (r < 0)
 		return r;
-	add_raw(lx, w, start);
+	add_raw(lx, w, start, in_dq ? Q_QEXP : Q_EXP);
 	return 0;
 }
 
@@ -934,7 +1052,7 @@ static int read_backtick(struct lexer *lx, struct wbuf *w, bool in_dq)
 			c = peek(lx, 1);
 			lx->pos++;
 		}
-		wb_put(&b, c, false);
+		wb_put(&b, c, Q_LIT);
 		lx->pos++;
 	}
 	lx->pos++;
@@ -943,13 +1061,17 @@ static int read_backtick(struct lexer *lx, struct wbuf *w, bool in_dq)
 		r = sub_lex(lx, wb_str(&b), b.len, start, SCAN_LIST);
 	if (r < 0)
 		return r;
-	add_raw(lx, w, start);
+	add_raw(lx, w, start, in_dq ? Q_QEXP : Q_EXP);
 	return 0;
 }
 
 /* ---- words ---- */
 
-enum { WORD_ASSIGN_OK = 1, WORD_ARRAY = 2 };
+enum {
+	WORD_ASSIGN_OK = 1, /* an assignment may start here */
+	WORD_ARRAY = 2,     /* inside a=( ... ) */
+	WORD_NAME = 4,      /* the word so far is a NAME */
+};
 
 /* bash reads the subscript of an assignment a[...]=x as part of the word,
  * operators and all (`a[1<<2]=x` is not a here-document). */
@@ -959,12 +1081,7 @@ static bool subscript_here(const struct lexer *lx, const struct wbuf *w, int fla
 		return false;
 	if (w->len == 0)
 		return flags & WORD_ARRAY;
-	if (!(flags & WORD_ASSIGN_OK) || !is_name_start(w->c[0]))
-		return false;
-	for (size_t i = 0; i < w->len; i++)
-		if (w->q[i] || !is_name_char(w->c[i]))
-			return false;
-	return true;
+	return (flags & WORD_ASSIGN_OK) && (flags & WORD_NAME);
 }
 
 static int read_word_part(struct lexer *lx, struct wbuf *w, int flags)
@@ -988,14 +1105,14 @@ static int read_word_part(struct lexer *lx, struct wbuf *w, int flags)
 		if (subscript_here(lx, w, flags)) {
 			r = read_group(lx, 1, ']', false, "unterminated [");
 			if (r == 0)
-				add_raw(lx, w, start);
+				add_raw(lx, w, start, Q_QUOTED);
 			return r;
 		}
 		break;
 	default:
 		break;
 	}
-	wb_put(w, c, false);
+	wb_put(w, c, Q_LIT);
 	lx->pos++;
 	return 0;
 }
@@ -1004,8 +1121,16 @@ static int read_word(struct lexer *lx, struct wbuf *w, int flags)
 {
 	int r = 0;
 
-	while (r >= 0 && !is_word_end(peek(lx, 0)))
+	flags |= WORD_NAME;
+	while (r >= 0 && !is_word_end(peek(lx, 0))) {
+		size_t before = w->len;
+
 		r = read_word_part(lx, w, flags);
+		/* Still a NAME: one more unquoted name character. */
+		if (w->len != before + 1 || w->q[before] != Q_LIT || !is_name_char(w->c[before]) ||
+		    !is_name_start(w->c[0]))
+			flags &= ~WORD_NAME;
+	}
 	lx->word_end = lx->pos;
 	return r;
 }
@@ -1029,18 +1154,6 @@ static void skip_comment(struct lexer *lx)
 	lx->pos = nl ? (size_t)(nl - lx->s) : lx->len;
 }
 
-/* Reserved words after which a command (and so an assignment) may start. */
-static bool opens_command(const char *w)
-{
-	static const char *const kw[] = { "{", "!", "if", "then", "elif", "else", "while",
-					   "until", "do", "time", NULL };
-
-	for (size_t i = 0; kw[i]; i++)
-		if (strcmp(w, kw[i]) == 0)
-			return true;
-	return false;
-}
-
 /* NAME=, NAME+=, NAME[sub]= (bash subscripts may hold anything). */
 bool shlex_is_assignment(const char *w)
 {
@@ -1061,16 +1174,6 @@ bool shlex_is_assignment(const char *w)
 			return false;
 	}
 	return *w == '=' || (w[0] == '+' && w[1] == '=');
-}
-
-/* Whether bash would accept an assignment here: only assignments and
- * command-opening reserved words so far. */
-static bool assignment_ok(const struct cmdb *cb)
-{
-	for (size_t i = 0; i < cb->n; i++)
-		if (!shlex_is_assignment(cb->w[i].text) && !opens_command(cb->w[i].text))
-			return false;
-	return true;
 }
 
 /* An io number: the "2" of 2>x, or bash's {fd}>x. */
@@ -1099,7 +1202,7 @@ static void start_pattern(struct frame *fr)
 static int lex_word(struct lexer *lx, struct cmdb *cb, struct frame *fr)
 {
 	_cleanup_wbuf_ struct wbuf w = { 0 };
-	int flags = (fr->words_only ? WORD_ARRAY : 0) | (assignment_ok(cb) ? WORD_ASSIGN_OK : 0);
+	int flags = (fr->words_only ? WORD_ARRAY : 0) | (cb->assign_ok ? WORD_ASSIGN_OK : 0);
 	int r = read_word(lx, &w, flags);
 	bool ionum = is_ionum(&w);
 
@@ -1111,6 +1214,7 @@ static int lex_word(struct lexer *lx, struct cmdb *cb, struct frame *fr)
 	}
 	if (cb->n == 0)
 		cb->is_case = wb_is(&w, "case");
+	cb->assign_ok_prev = cb->assign_ok;
 	r = push_word(lx, cb, &w);
 	cb->ionum = ionum;
 	if (r == 0 && cb->is_case && cb->n == 3 && wb_is(&w, "in")) {
@@ -1155,8 +1259,8 @@ static int lex_procsubst(struct lexer *lx, struct cmdb *cb)
 	lx->depth--;
 	if (r < 0 || !cb)
 		return r;
-	add_raw(lx, &w, start);
-	return push_final(lx, cb, w.c, w.q, w.len);
+	add_raw(lx, &w, start, Q_QUOTED);
+	return push_final(lx, cb, &w);
 }
 
 static int lex_redir_target(struct lexer *lx, struct cmdb *cb, enum redir kind)
@@ -1176,9 +1280,8 @@ static int lex_redir_target(struct lexer *lx, struct cmdb *cb, enum redir kind)
 	if (r < 0)
 		return r;
 	if (kind == R_HERESTRING) {
-		append_input(&cb->input, wb_str(&w));
-		append_input(&cb->input, "\n");
-		return charge(lx, w.len);
+		r = add_input(lx, &cb->input, wb_str(&w));
+		return r < 0 ? r : add_input(lx, &cb->input, "\n");
 	}
 	if (kind != R_FILE)
 		return add_heredoc(lx, cb, &w, kind == R_HEREDOC_STRIP);
@@ -1196,6 +1299,7 @@ static int lex_redirect(struct lexer *lx, struct cmdb *cb)
 		cb->n--;
 		free(cb->w[cb->n].text);
 		free(cb->w[cb->n].glob);
+		cb->assign_ok = cb->assign_ok_prev;
 	}
 	cb->ionum = false;
 	lx->pos++;
@@ -1203,9 +1307,10 @@ static int lex_redirect(struct lexer *lx, struct cmdb *cb)
 		lx->pos++;
 		kind = R_HEREDOC;
 		if (peek(lx, 0) == '<')
-			kind = R_HERESTRING, lx->pos++;
+			kind = R_HERESTRING;
 		else if (peek(lx, 0) == '-')
-			kind = R_HEREDOC_STRIP, lx->pos++;
+			kind = R_HEREDOC_STRIP;
+		lx->pos += kind != R_HEREDOC;
 	} else if (n == '>' || n == '&' || (c == '>' && n == '|') || (c == '<' && n == '>')) {
 		lx->pos++;
 	}
@@ -1225,10 +1330,10 @@ static void heredoc_line(struct lexer *lx, const struct heredoc *h, struct wbuf 
 		while (bs < n && s[n - 1 - bs] == '\\')
 			bs++;
 		if (h->quoted || !nl || bs % 2 == 0 || lx->pos >= lx->len) {
-			wb_add(line, s, n, false);
+			wb_add(line, s, n, Q_LIT);
 			return;
 		}
-		wb_add(line, s, n - 1, false);
+		wb_add(line, s, n - 1, Q_LIT);
 	}
 }
 
@@ -1247,15 +1352,15 @@ static int read_heredoc(struct lexer *lx, struct heredoc *h)
 			l++;
 		if (strcmp(l, h->delim) == 0)
 			break;
-		wb_add(&body, l, strlen(l), false);
-		wb_put(&body, '\n', false);
+		wb_add(&body, l, strlen(l), Q_LIT);
+		wb_put(&body, '\n', Q_LIT);
 	}
 	h->body = xstrdup(wb_str(&body));
 	r = charge(lx, body.len);
 	if (r == 0 && !h->quoted)
 		r = sub_lex(lx, h->body, body.len, lx->pos, SCAN_DQ);
 	if (r == 0 && h->cmd >= 0)
-		append_input(&lx->out->cmds[h->cmd].input, h->body);
+		r = add_input(lx, &lx->out->cmds[h->cmd].input, h->body);
 	return r;
 }
 
@@ -1272,11 +1377,13 @@ static int read_heredocs(struct lexer *lx)
 
 static int lex_newline(struct lexer *lx, struct cmdb *cb, struct frame *fr)
 {
+	int r = 0;
+
 	lx->pos++;
 	/* "case WORD" may be followed by "in" on a later line. */
 	if (!(cb->is_case && cb->n < 3))
-		emit(lx, cb, fr);
-	return read_heredocs(lx);
+		r = emit(lx, cb, fr);
+	return r < 0 ? r : read_heredocs(lx);
 }
 
 static int lex_semicolon(struct lexer *lx, struct cmdb *cb, struct frame *fr)
@@ -1293,10 +1400,9 @@ static int lex_semicolon(struct lexer *lx, struct cmdb *cb, struct frame *fr)
 		lx->pos++;
 		case_end = true;
 	}
-	emit(lx, cb, fr);
 	if (case_end && fr->case_open > 0)
 		start_pattern(fr);
-	return 0;
+	return emit(lx, cb, fr);
 }
 
 static int lex_amp(struct lexer *lx, struct cmdb *cb, struct frame *fr)
@@ -1308,15 +1414,13 @@ static int lex_amp(struct lexer *lx, struct cmdb *cb, struct frame *fr)
 		return lex_redirect(lx, cb);
 	}
 	lx->pos += peek(lx, 1) == '&' ? 2 : 1;
-	emit(lx, cb, fr);
-	return 0;
+	return emit(lx, cb, fr);
 }
 
 static int lex_pipe(struct lexer *lx, struct cmdb *cb, struct frame *fr)
 {
 	lx->pos += (peek(lx, 1) == '|' || peek(lx, 1) == '&') ? 2 : 1;
-	emit(lx, cb, fr);
-	return 0;
+	return emit(lx, cb, fr);
 }
 
 static int lex_nested(struct lexer *lx, bool words_only, const char *what)
@@ -1355,13 +1459,15 @@ static bool is_array_assign(const struct lexer *lx, const struct cmdb *cb)
 	return lx->word_end == lx->pos && n > 1 && t[n - 1] == '=' && shlex_is_assignment(t);
 }
 
-/* bash's "((expr))" and "for ((...))" are arithmetic; dash reads "((" as
- * two subshells, which the POSIX dialect does. */
+/* bash's "((expr))" and "for ((...))" are arithmetic where a command may
+ * start (also after `{`, `do`, `!`...); dash reads "((" as two subshells,
+ * which the POSIX dialect does.  Reserved words before it stay in the
+ * command, where they are harmless. */
 static int lex_arith_cmd(struct lexer *lx, struct cmdb *cb, size_t end)
 {
 	int r = read_arith(lx, 2, end);
 
-	if (cb->n == 1)
+	if (cb->n == 1 && strcmp(cb->w[0].text, "for") == 0)
 		cmdb_restart(lx, cb);
 	return r;
 }
@@ -1370,8 +1476,7 @@ static int lex_paren(struct lexer *lx, struct cmdb *cb, struct frame *fr)
 {
 	size_t end = 0;
 
-	if (lx->dialect == SHLEX_BASH && peek(lx, 1) == '(' &&
-	    (cb->n == 0 || (cb->n == 1 && strcmp(cb->w[0].text, "for") == 0))) {
+	if (lx->dialect == SHLEX_BASH && peek(lx, 1) == '(' && cb->keywords_only) {
 		int r = arith_end(lx, lx->pos + 2, &end);
 
 		if (r < 0 || end)
@@ -1386,7 +1491,10 @@ static int lex_paren(struct lexer *lx, struct cmdb *cb, struct frame *fr)
 			return lex_nested(lx, true, "unterminated array assignment");
 		/* Anything else in parentheses after a word (extglob, a syntax
 		 * error) is read as a subshell: more commands, never fewer. */
-		emit(lx, cb, fr);
+		int r = emit(lx, cb, fr);
+
+		if (r < 0)
+			return r;
 	}
 	return lex_nested(lx, false, "unterminated (");
 }
@@ -1450,8 +1558,7 @@ static int lex_list(struct lexer *lx, char term, bool words_only, const char *wh
 		if (c == '\0') {
 			if (term)
 				return syntax_error(lx, at, what);
-			emit(lx, &cb, &fr);
-			return 0;
+			return emit(lx, &cb, &fr);
 		}
 		if (c == '#')
 			skip_comment(lx);
@@ -1461,8 +1568,7 @@ static int lex_list(struct lexer *lx, char term, bool words_only, const char *wh
 			r = lex_pattern(lx, &fr);
 		else if (c == term) {
 			lx->pos++;
-			emit(lx, &cb, &fr);
-			return 0;
+			return emit(lx, &cb, &fr);
 		} else
 			r = lex_token(lx, &cb, &fr);
 	}
@@ -1484,8 +1590,9 @@ int shlex_parse(const char *line, const struct shlex_opts *opts, struct shlex_li
 	int r;
 
 	if (lx.len > SHLEX_MAX_LEN)
-		return gw_error_set(err, -E2BIG, "command line too long to check (%zu bytes, limit %zu)",
-				    lx.len, SHLEX_MAX_LEN);
+		return gw_error_set(err, -E2BIG,
+				    "command line too long to check (%zu bytes, limit %zu)", lx.len,
+				    SHLEX_MAX_LEN);
 	if (lx.depth > SHLEX_MAX_DEPTH)
 		return gw_error_set(err, -E2BIG, "command nesting too deep (more than %d levels)",
 				    SHLEX_MAX_DEPTH);
@@ -1525,9 +1632,9 @@ char **shlex_split(const char *s)
 		} else if (!quote && (*s == '\'' || *s == '"')) {
 			quote = *s;
 		} else if (*s == '\\' && quote != '\'' && s[1]) {
-			wb_put(&w, *++s, true);
+			wb_put(&w, *++s, Q_QUOTED);
 		} else {
-			wb_put(&w, *s, true);
+			wb_put(&w, *s, Q_QUOTED);
 		}
 	}
 }

@@ -28,8 +28,12 @@ enum shlex_dialect { SHLEX_BASH, SHLEX_POSIX };
 struct shlex_word {
 	char *text; /* the word after quote removal */
 	/* An fnmatch(3) pattern when the word has unquoted *, ? or [ (the
-	 * shell would glob it; quoted metacharacters are escaped), else NULL. */
+	 * shell would glob it; quoted metacharacters are escaped) or an
+	 * expansion next to literal text (which becomes '*'), else NULL. */
 	char *glob;
+	/* Unquoted expansions only ($x, $(...)): may expand to nothing, and
+	 * then the next word is the command. */
+	bool may_vanish;
 };
 
 struct shlex_cmd {

@@ -246,13 +246,15 @@ static int run_file(const char *path)
 }
 
 #define POOL_MAX 64
-#define INPUT_MAX 4096
+#define INPUT_MAX 2048
 
 /* Mutate a member of the pool and keep results that parse, so that later
  * mutations start from lines that reach the wrappers, nested shells and SSH
  * code rather than dying in the lexer. */
 static void run_mutations(long iterations)
 {
+	if (!rng)
+		rng = 1; /* xorshift's one fixed point */
 	struct input pool[POOL_MAX];
 	size_t n = 0;
 	unsigned long kept = 0, blocked = 0, refused = 0;
@@ -272,7 +274,8 @@ static void run_mutations(long iterations)
 		refused += last_result == -EINVAL;
 		/* Blocked lines are kept more often: only they reach the
 		 * still-blocked property. */
-		if (last_result == -EINVAL || cur.len >= INPUT_MAX || (last_result == 0 && rnd(4))) {
+		if (last_result == -EINVAL || cur.len >= INPUT_MAX ||
+		    (last_result == 0 && rnd(2))) {
 			free(cur.buf);
 			continue;
 		}
@@ -288,7 +291,8 @@ static void run_mutations(long iterations)
 	}
 	for (size_t k = 0; k < n; k++)
 		free(pool[k].buf);
-	printf("%ld iterations: %lu kept, %lu blocked, %lu refused\n", iterations, kept, blocked, refused);
+	printf("%ld iterations: %lu kept, %lu blocked, %lu refused\n", iterations, kept, blocked,
+	       refused);
 }
 
 int main(int argc, char **argv)
@@ -299,7 +303,7 @@ int main(int argc, char **argv)
 		if (strcmp(argv[i], "--iterations") == 0 && i + 1 < argc)
 			iterations = strtol(argv[++i], NULL, 10);
 		else if (strcmp(argv[i], "--seed") == 0 && i + 1 < argc)
-			rng = strtoull(argv[++i], NULL, 10) | 1;
+			rng ^= strtoull(argv[++i], NULL, 10) * 0x9e3779b97f4a7c15ull;
 		else if (run_file(argv[i]) < 0)
 			return 1;
 	}

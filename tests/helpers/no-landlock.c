@@ -13,14 +13,9 @@
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
 #endif
-#include <errno.h>
-#include <stdio.h>
 #include <stdlib.h>
-#include <string.h>
-#include <sys/prctl.h>
-#include <unistd.h>
 
-#include <seccomp.h>
+#include "shim.h"
 
 static const char *const landlock_syscalls[] = {
 	"landlock_create_ruleset",
@@ -54,16 +49,11 @@ static int parse_errno(const char *s)
 	return -1;
 }
 
-static int install_filter(int err)
+static int add_rules(scmp_filter_ctx ctx, void *arg)
 {
-	scmp_filter_ctx ctx = seccomp_init(SCMP_ACT_ALLOW);
-	int ret;
+	int err = *(int *)arg;
+	int ret = 0;
 
-	if (!ctx)
-		return -ENOMEM;
-	ret = seccomp_attr_set(ctx, SCMP_FLTATR_ACT_BADARCH, SCMP_ACT_ALLOW);
-	if (ret == 0)
-		ret = seccomp_attr_set(ctx, SCMP_FLTATR_CTL_NNP, 1);
 	for (size_t i = 0; ret == 0 && i < sizeof landlock_syscalls /
 					       sizeof landlock_syscalls[0]; i++) {
 		int nr = seccomp_syscall_resolve_name(landlock_syscalls[i]);
@@ -72,11 +62,6 @@ static int install_filter(int err)
 			       seccomp_rule_add_exact(ctx, SCMP_ACT_ERRNO(err),
 						      nr, 0);
 	}
-	if (ret == 0 && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
-		ret = -errno;
-	if (ret == 0)
-		ret = seccomp_load(ctx);
-	seccomp_release(ctx);
 	return ret;
 }
 
@@ -84,8 +69,6 @@ int main(int argc, char **argv)
 {
 	int err = ENOSYS;
 	int argi = 1;
-	int ret;
-
 	if (argi < argc && strcmp(argv[argi], "--errno") == 0) {
 		if (argi + 1 >= argc)
 			usage();
@@ -101,12 +84,5 @@ int main(int argc, char **argv)
 		argi++;
 	if (argi >= argc)
 		usage();
-	ret = install_filter(err);
-	if (ret < 0) {
-		fprintf(stderr, "no-landlock: seccomp: %s\n", strerror(-ret));
-		return 125;
-	}
-	execvp(argv[argi], argv + argi);
-	fprintf(stderr, "no-landlock: %s: %s\n", argv[argi], strerror(errno));
-	return errno == ENOENT ? 127 : 126;
+	return shim_run("no-landlock", add_rules, &err, argv + argi);
 }

@@ -14,14 +14,9 @@
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
 #endif
-#include <errno.h>
 #include <sched.h>
-#include <stdio.h>
-#include <string.h>
-#include <sys/prctl.h>
-#include <unistd.h>
 
-#include <seccomp.h>
+#include "shim.h"
 
 /* clone() takes the flags first except on s390 and CRIS. */
 #if defined(__s390__) || defined(__s390x__) || defined(__CRIS__)
@@ -30,7 +25,7 @@
 #define CLONE_FLAGS_ARG 0
 #endif
 
-static int add_rules(scmp_filter_ctx ctx)
+static int add_rules(scmp_filter_ctx ctx, void *arg)
 {
 	int ret;
 
@@ -48,30 +43,9 @@ static int add_rules(scmp_filter_ctx ctx)
 				      SCMP_SYS(clone3), 0);
 }
 
-static int install_filter(void)
-{
-	scmp_filter_ctx ctx = seccomp_init(SCMP_ACT_ALLOW);
-	int ret;
-
-	if (!ctx)
-		return -ENOMEM;
-	ret = seccomp_attr_set(ctx, SCMP_FLTATR_ACT_BADARCH, SCMP_ACT_ALLOW);
-	if (ret == 0)
-		ret = seccomp_attr_set(ctx, SCMP_FLTATR_CTL_NNP, 1);
-	if (ret == 0)
-		ret = add_rules(ctx);
-	if (ret == 0 && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
-		ret = -errno;
-	if (ret == 0)
-		ret = seccomp_load(ctx);
-	seccomp_release(ctx);
-	return ret;
-}
-
 int main(int argc, char **argv)
 {
 	int argi = 1;
-	int ret;
 
 	if (argi < argc && strcmp(argv[argi], "--") == 0)
 		argi++;
@@ -79,12 +53,5 @@ int main(int argc, char **argv)
 		fprintf(stderr, "usage: no-userns CMD [ARGS...]\n");
 		return 2;
 	}
-	ret = install_filter();
-	if (ret < 0) {
-		fprintf(stderr, "no-userns: seccomp: %s\n", strerror(-ret));
-		return 125;
-	}
-	execvp(argv[argi], argv + argi);
-	fprintf(stderr, "no-userns: %s: %s\n", argv[argi], strerror(errno));
-	return errno == ENOENT ? 127 : 126;
+	return shim_run("no-userns", add_rules, NULL, argv + argi);
 }

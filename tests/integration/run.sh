@@ -169,6 +169,14 @@ printf '%s\n' "$out" | grep -q '^HTTP_PROXY=' && t_not_ok "no HTTP proxy invente
 out=$(gw -- cat /proc/self/cmdline 2>&1 | tr '\0' ' ')
 printf '%s' "$out" | grep -q 'proxy' && t_not_ok "no policy in argv" "$out" || t_ok "no policy or credentials in argv"
 
+# ===== the original's chain, for orchestrators =================================
+out=$(EXTRA_ENV="GREYWALL_CONFIG_JSON={\"filesystem\":{\"denyRead\":[\"notes.txt\"]}}" \
+	as_user "$GW" --landlock-apply --seccomp -- sh -c 'env | grep -c GREYWALL_CONFIG_JSON; cat notes.txt; grep Seccomp: /proc/self/status' 2>&1)
+printf '%s\n' "$out" | grep -qx 0 && printf '%s\n' "$out" | grep -q 'Permission denied' &&
+	printf '%s\n' "$out" | grep -q 'Seccomp:.*2' && t_ok "GREYWALL_CONFIG_JSON chain applies the policy and hides it" ||
+	t_not_ok "GREYWALL_CONFIG_JSON chain" "$out"
+expect_fail_out "internal mode without a policy refuses to run" "no policy" as_user "$GW" --landlock-apply -- true
+
 # ===== network ================================================================
 expect_fail_out "direct TCP to a non-proxy port fails" "" gw -- curl -sS --max-time 5 --noproxy '*' "http://127.0.0.1:$HTTP_PORT/hello.txt"
 expect_fail_out "bash /dev/tcp to a non-proxy port fails" "" gw -- bash -c "exec 3<>/dev/tcp/127.0.0.1/$HTTP_PORT"

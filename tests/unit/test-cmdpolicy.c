@@ -49,17 +49,20 @@ static const char *errname(int r)
 	return r == 0 ? "allowed" : r == -EPERM ? "blocked" : r == -EINVAL ? "EINVAL" : "other";
 }
 
-#define EXPECT(cfg, want, line)                                                         \
-	do {                                                                            \
-		int _r = check((cfg), (line));                                          \
-		if (_r != (want))                                                       \
-			TAP_FAIL("[%s]: expected %s, got %s (%s)", (line), errname(want), \
-				 errname(_r), last_msg);                                \
-		if (_r != 0 && strlen(last_msg) == 0)                                   \
-			TAP_FAIL("[%s]: no message", (line));                           \
+#define EXPECT(cfg, want, line)							\
+	do {									\
+		int _r = check((cfg), (line));					\
+										\
+		if (_r != (want))						\
+			TAP_FAIL("[%s]: expected %s, got %s (%s)", (line),	\
+				 errname(want), errname(_r), last_msg);		\
+		if (_r != 0 && strlen(last_msg) == 0)				\
+			TAP_FAIL("[%s]: no message", (line));			\
 	} while (0)
 #define BLOCKS(cfg, line) EXPECT(cfg, -EPERM, line)
 #define ALLOWS(cfg, line) EXPECT(cfg, 0, line)
+#define BLOCKED_BY(sub, rule) \
+	"command blocked by sandbox command policy: \"" sub "\" matches \"" rule "\""
 
 /* ---- spec 7.1 ---- */
 
@@ -84,11 +87,10 @@ TEST(basic_deny)
 
 	cfg_deny(&c, V("git push", "rm -rf"));
 	BLOCKS(&c, "git push");
-	ASSERT_STREQ("command blocked by sandbox command policy: \"git push\" matches \"git push\"", last_msg);
+	ASSERT_STREQ(BLOCKED_BY("git push", "git push"), last_msg);
 	BLOCKS(&c, "rm -rf");
 	BLOCKS(&c, "git push origin main");
-	ASSERT_STREQ("command blocked by sandbox command policy: \"git push origin main\" matches \"git push\"",
-		     last_msg);
+	ASSERT_STREQ(BLOCKED_BY("git push origin main", "git push"), last_msg);
 	BLOCKS(&c, "rm -rf /");
 	BLOCKS(&c, "rm -rf .");
 	ALLOWS(&c, "git status");
@@ -133,9 +135,10 @@ TEST(default_deny)
 	static const char *const blocked[] = {
 		"shutdown", "shutdown -h now", "reboot", "halt", "poweroff", "init 0", "init 6",
 		"systemctl poweroff", "systemctl reboot", "insmod malicious.ko", "rmmod module",
-		"modprobe x", "kexec -l k", "mkfs /dev/sda", "mkfs.ext4 /dev/sda1", "mkfs.ext4 /dev/sda",
-		"fdisk /dev/sda", "parted /dev/sda", "dd if=/dev/zero of=x", "dd if=",
-		"docker run -v /:/ alpine", "docker run --privileged alpine", "chroot /", "unshare -r",
+		"modprobe x", "kexec -l k", "mkfs /dev/sda", "mkfs.ext4 /dev/sda1",
+		"mkfs.ext4 /dev/sda", "fdisk /dev/sda", "parted /dev/sda", "dd if=/dev/zero of=x",
+		"dd if=", "docker run -v /:/ alpine", "docker run --privileged alpine", "chroot /",
+		"unshare -r",
 		"nsenter", "nsenter -t 1 -m", "sudo shutdown now", "/sbin/reboot",
 	};
 	struct gw_config c;
@@ -146,7 +149,8 @@ TEST(default_deny)
 		ASSERT_CONTAINS(last_msg, "command blocked by default sandbox command policy: ");
 	}
 	BLOCKS(&c, "dd if=/dev/zero of=x");
-	ASSERT_STREQ("command blocked by default sandbox command policy: \"dd if=/dev/zero of=x\" matches \"dd if=\"",
+	ASSERT_STREQ("command blocked by default sandbox command policy: "
+		     "\"dd if=/dev/zero of=x\" matches \"dd if=\"",
 		     last_msg);
 	ALLOWS(&c, "ls");
 	ALLOWS(&c, "git status");
@@ -179,8 +183,7 @@ TEST(user_rules_before_defaults)
 	cfg_empty(&c);
 	c.command.deny = V("shutdown -h");
 	BLOCKS(&c, "shutdown -h now");
-	ASSERT_STREQ("command blocked by sandbox command policy: \"shutdown -h now\" matches \"shutdown -h\"",
-		     last_msg);
+	ASSERT_STREQ(BLOCKED_BY("shutdown -h now", "shutdown -h"), last_msg);
 	c.command.allow = V("reboot");
 	ALLOWS(&c, "reboot");
 }
@@ -214,7 +217,7 @@ TEST(nested_shells)
 
 	cfg_deny(&c, V("git push"));
 	BLOCKS(&c, "bash -c \"git push\"");
-	ASSERT_STREQ("command blocked by sandbox command policy: \"git push\" matches \"git push\"", last_msg);
+	ASSERT_STREQ(BLOCKED_BY("git push", "git push"), last_msg);
 	BLOCKS(&c, "bash -c 'git push origin main'");
 	BLOCKS(&c, "sh -c \"git push\"");
 	BLOCKS(&c, "zsh -c \"git push\"");
@@ -348,6 +351,18 @@ TEST(bypasses)
 		"xargs git push",
 		"xargs -0 -n 1 -I {} git push",
 		"xargs -i git push",
+		"xargs -a list -d , -E end -L 1 -P 2 -s 100 -n1 git push",
+		"xargs --max-procs 4 --arg-file=x git push",
+		"sudo -C 3 -D /tmp -h host -p pw -r role -t type -U u git push",
+		"sudo -iu root git push",
+		"exec -c -l git push",
+		"exec -cla name git push",
+		"nice -n -5 git push",
+		"time -p git push",
+		"stdbuf -i0 -o L -e0 git push",
+		"chrt -r -P 10 5 git push",
+		"ionice -c2 -n 7 git push",
+		"command -- git push",
 		"builtin command git push",
 		"chrt -f 10 git push",
 		"chrt --idle git push",
@@ -419,9 +434,21 @@ TEST(bypasses)
 		"coproc git push",
 		"((1))\ngit push",
 		"a[1<<2]=x\ngit push\n2]=x",
+		"2>/dev/null a[1<<2]=x\ngit push\n2]=x",
+		"{ a[1<<2]=x; }\ngit push\n2]=x",
 		"echo $[1<<2]\ngit push\n2]",
 		"for ((i=0; i<<2; i++)); do :; done\ngit push\n2",
+		"{ ((i=1<<2))\ngit push\n2\n}",
+		"for i in 1; do ((i=1<<2))\ngit push; done",
 		"((git push))",
+		"git push$x",
+		"git pu${x}sh origin",
+		"time git push$git",
+		"$x git push",
+		"$exec time git push",
+		"${x:-}>|a >>b g\\it push",
+		"$(true) git push",
+		"`:` git push",
 	};
 	struct gw_config c;
 
@@ -436,7 +463,7 @@ TEST(unpeeled_form_is_checked)
 
 	cfg_deny(&c, V("sudo rm", "env FOO=1", "bash -c"));
 	BLOCKS(&c, "sudo rm -rf x");
-	ASSERT_STREQ("command blocked by sandbox command policy: \"sudo rm -rf x\" matches \"sudo rm\"", last_msg);
+	ASSERT_STREQ(BLOCKED_BY("sudo rm -rf x", "sudo rm"), last_msg);
 	BLOCKS(&c, "nice sudo rm x");
 	BLOCKS(&c, "env FOO=1 ls");
 	BLOCKS(&c, "bash -c ls");
@@ -465,6 +492,10 @@ TEST(not_commands)
 	ALLOWS(&c, "chrt -p 10 1234");
 	ALLOWS(&c, "[[ $x == \"git push\" ]]");
 	ALLOWS(&c, "ssh host git push");
+	/* Whole-word expansions are left to run time ($CMD is a known limit). */
+	ALLOWS(&c, "git \"$x\"");
+	ALLOWS(&c, "$CMD push");
+	ALLOWS(&c, "\"$x\" git push");
 }
 
 TEST(dialects)
@@ -519,6 +550,8 @@ TEST(fails_closed)
 		"cat <<",
 		"echo $'abc",
 		"bash -c 'echo \"'",
+		"echo $(( \"1",
+		"((x = '1",
 	};
 	struct gw_config c;
 
@@ -573,7 +606,8 @@ TEST(ssh_host_policy)
 	ALLOWS(&c, "ssh api.EXAMPLE.com");
 	ALLOWS(&c, "ssh prod-web-01");
 	BLOCKS(&c, "ssh prod-db.example.com");
-	ASSERT_STREQ("SSH blocked: host matches denied pattern \"prod-db.example.com\" (host: prod-db.example.com)",
+	ASSERT_STREQ("SSH blocked: host matches denied pattern \"prod-db.example.com\" "
+		     "(host: prod-db.example.com)",
 		     last_msg);
 	BLOCKS(&c, "ssh prod-db.example.com ls");
 	ASSERT_STREQ("SSH command blocked: host matches denied pattern \"prod-db.example.com\" "
@@ -622,8 +656,11 @@ TEST(ssh_allowlist_mode)
 	ALLOWS(&c, "ssh server.example.com \"ls; cat file\"");
 	ALLOWS(&c, "ssh server.example.com \"ls | cat\"");
 	ALLOWS(&c, "ssh server.example.com nice ls");
+	ALLOWS(&c, "ssh server.example.com 'if cat x; then ls; fi; { ls; }'");
+	ALLOWS(&c, "ssh server.example.com 'for f in a b; do cat $f; done'");
 	BLOCKS(&c, "ssh server.example.com rm -rf /tmp/cache");
-	ASSERT_STREQ("SSH command blocked: command \"rm -rf /tmp/cache\" not in ssh.allowedCommands "
+	ASSERT_STREQ("SSH command blocked: command \"rm -rf /tmp/cache\" "
+		     "not in ssh.allowedCommands "
 		     "(host: server.example.com, command: rm -rf /tmp/cache)",
 		     last_msg);
 	BLOCKS(&c, "ssh server.example.com chmod 777 /tmp");
@@ -648,8 +685,9 @@ TEST(ssh_no_allowed_commands)
 	c.ssh.allowed_hosts = V("*");
 	ALLOWS(&c, "ssh anywhere.example.com");
 	BLOCKS(&c, "ssh anywhere.example.com ls");
-	ASSERT_STREQ("SSH command blocked: no ssh.allowedCommands configured (allowlist mode requires explicit "
-		     "commands) (host: anywhere.example.com, command: ls)",
+	ASSERT_STREQ("SSH command blocked: no ssh.allowedCommands configured "
+		     "(allowlist mode requires explicit commands) "
+		     "(host: anywhere.example.com, command: ls)",
 		     last_msg);
 }
 
@@ -667,7 +705,8 @@ TEST(ssh_denylist_mode)
 	ALLOWS(&c, "ssh server.example.com apt-get update");
 	ALLOWS(&c, "ssh server.example.com \"ls && cat && grep foo\"");
 	BLOCKS(&c, "ssh server.example.com rm -rf /tmp/cache");
-	ASSERT_STREQ("SSH command blocked: command \"rm -rf /tmp/cache\" matches ssh.deniedCommands \"rm -rf\" "
+	ASSERT_STREQ("SSH command blocked: command \"rm -rf /tmp/cache\" "
+		     "matches ssh.deniedCommands \"rm -rf\" "
 		     "(host: server.example.com, command: rm -rf /tmp/cache)",
 		     last_msg);
 	BLOCKS(&c, "ssh server.example.com shutdown now");
@@ -688,8 +727,9 @@ TEST(ssh_inherit_deny)
 	c.ssh.allow_all_commands = true;
 	c.ssh.inherit_deny = true;
 	BLOCKS(&c, "ssh server.example.com git push origin main");
-	ASSERT_STREQ("SSH command blocked: command \"git push origin main\" matches inherited global deny "
-		     "\"git push\" (host: server.example.com, command: git push origin main)",
+	ASSERT_STREQ("SSH command blocked: command \"git push origin main\" "
+		     "matches inherited global deny \"git push\" "
+		     "(host: server.example.com, command: git push origin main)",
 		     last_msg);
 	BLOCKS(&c, "ssh server.example.com npm publish");
 	BLOCKS(&c, "ssh server.example.com shutdown now");
