@@ -517,18 +517,22 @@ static int reparse(const struct peel *p, const char *text, enum shlex_dialect d)
 	return r < 0 ? r : 1;
 }
 
-/* Wrappers whose options may follow operands (find, su) read every word
- * after them; nested ones would read them again, so the reading is charged
- * to the check's budget. */
+/* Commands that read every word after them (find, su, ssh: options may
+ * follow operands) would read them again for each nested one, so the
+ * reading is charged to the check's budget. */
+static int charge_words(struct policy *pol, const struct shlex_cmd *c, size_t from)
+{
+	size_t cost = (c->nwords - from) * sizeof(struct shlex_word);
+
+	if (pol->budget < cost)
+		return gw_error_set(pol->err, -E2BIG, "command line too complex to check");
+	pol->budget -= cost;
+	return 0;
+}
+
 static int charge_scan(const struct peel *p, size_t from)
 {
-	size_t *budget = &p->sc->pol->budget;
-	size_t cost = (p->c->nwords - from) * sizeof(struct shlex_word);
-
-	if (*budget < cost)
-		return gw_error_set(p->sc->pol->err, -E2BIG, "command line too complex to check");
-	*budget -= cost;
-	return 0;
+	return charge_words(p->sc->pol, p->c, from);
 }
 
 struct optscan {
@@ -894,26 +898,50 @@ static int peel_find(const struct peel *p)
 
 /* ---- ssh ---- */
 
+/* Strings collected from ssh options; a line can hold thousands of -J. */
+struct strs {
+	char **v;
+	size_t n, cap;
+};
+
+static void strs_add(struct strs *s, const char *str, size_t len)
+{
+	if (s->n == s->cap) {
+		s->cap = 2 * s->cap + 4;
+		s->v = xrealloc(s->v, s->cap * sizeof(*s->v));
+	}
+	s->v[s->n++] = xstrndup(str, len);
+}
+
+static void strs_free(struct strs *s)
+{
+	for (size_t i = 0; i < s->n; i++)
+		free(s->v[i]);
+	free(s->v);
+}
+
 struct ssh_args {
-	const char *host; /* as written: [user@]host, or an ssh:// URI */
-	size_t cmd_start; /* first word of the remote command */
-	char **hops;      /* -J and -o ProxyJump/HostName hosts */
-	char **execs;     /* -o ProxyCommand/LocalCommand/KnownHostsCommand */
+	const char *host;   /* as written: [user@]host, or an ssh:// URI */
+	size_t cmd_start;   /* first word of the remote command */
+	struct strs hops;   /* -J and -o ProxyJump/HostName hosts */
+	struct strs execs;  /* -o ProxyCommand/LocalCommand/KnownHostsCommand */
 };
 
 static void ssh_args_free(struct ssh_args *sa)
 {
-	gw_strv_free(sa->hops);
-	gw_strv_free(sa->execs);
+	strs_free(&sa->hops);
+	strs_free(&sa->execs);
 }
 
 static void ssh_add_hops(struct ssh_args *sa, const char *list)
 {
-	_cleanup_free_ char *copy = xstrdup(list);
-	char *save = NULL;
+	for (const char *h = list; *h; h += *h == ',') {
+		size_t n = strcspn(h, ",");
 
-	for (char *h = strtok_r(copy, ",", &save); h; h = strtok_r(NULL, ",", &save))
-		sa->hops = gw_strv_push(sa->hops, h);
+		if (n)
+			strs_add(&sa->hops, h, n);
+		h += n;
+	}
 }
 
 static bool key_is(const char *kv, size_t k, const char *name)
@@ -932,9 +960,9 @@ static void ssh_option(struct ssh_args *sa, const char *kv)
 	v += strspn(v, " \t");
 	if (key_is(kv, k, "ProxyCommand") || key_is(kv, k, "LocalCommand") ||
 	    key_is(kv, k, "KnownHostsCommand"))
-		sa->execs = gw_strv_push(sa->execs, v);
+		strs_add(&sa->execs, v, strlen(v));
 	else if (key_is(kv, k, "HostName"))
-		sa->hops = gw_strv_push(sa->hops, v);
+		strs_add(&sa->hops, v, strlen(v));
 	else if (key_is(kv, k, "ProxyJump"))
 		ssh_add_hops(sa, v);
 }
@@ -942,10 +970,14 @@ static void ssh_option(struct ssh_args *sa, const char *kv)
 /* ssh [options] [user@]host [command...]; options are clustered getopt
  * flags, and those in `vals` take a value (spec 7.3 lists them; the
  * cluster rule also reads -vp 2222 right). */
-static void ssh_parse(const struct shlex_cmd *c, size_t i, struct ssh_args *sa)
+static int ssh_parse(struct policy *pol, const struct shlex_cmd *c, size_t i, struct ssh_args *sa)
 {
 	static const char vals[] = "BbcDEeFIiJLlmOoPpQRSWw";
 	size_t j = i + 1;
+	int r = charge_words(pol, c, j);
+
+	if (r < 0)
+		return r;
 
 	while (j < c->nwords) {
 		const char *a = word(c, j), *o;
@@ -968,17 +1000,17 @@ static void ssh_parse(const struct shlex_cmd *c, size_t i, struct ssh_args *sa)
 	}
 	sa->host = j < c->nwords ? word(c, j) : NULL;
 	sa->cmd_start = j + 1;
+	return 0;
 }
 
 /* ProxyCommand and friends are command lines ssh runs where it runs. */
 static int peel_ssh(const struct peel *p)
 {
 	struct ssh_args sa = { 0 };
-	int r = 0, n = 0;
+	int r = ssh_parse(p->sc->pol, p->c, p->i, &sa), n = 0;
 
-	ssh_parse(p->c, p->i, &sa);
-	for (size_t k = 0; sa.execs && sa.execs[k] && r >= 0; k++, n++)
-		r = reparse(p, sa.execs[k], p->sc->dialect);
+	for (size_t k = 0; k < sa.execs.n && r >= 0; k++, n++)
+		r = reparse(p, sa.execs.v[k], p->sc->dialect);
 	ssh_args_free(&sa);
 	return r < 0 ? r : n;
 }
@@ -1075,16 +1107,15 @@ static int ssh_check(struct scope *sc, const struct shlex_cmd *c, size_t i)
 {
 	struct ssh_args sa = { 0 };
 	_cleanup_free_ char *host = NULL, *remote = NULL;
-	int r = 0;
+	int r = ssh_parse(sc->pol, c, i, &sa);
 
-	ssh_parse(c, i, &sa);
-	if (sa.host) {
+	if (r == 0 && sa.host) {
 		host = ssh_host(sa.host, false);
 		remote = ssh_remote(sc, c, sa.cmd_start);
 		r = ssh_check_host(sc, host, remote);
 	}
-	for (size_t k = 0; r == 0 && host && sa.hops && sa.hops[k]; k++) {
-		_cleanup_free_ char *hop = ssh_host(sa.hops[k], true);
+	for (size_t k = 0; r == 0 && host && k < sa.hops.n; k++) {
+		_cleanup_free_ char *hop = ssh_host(sa.hops.v[k], true);
 
 		r = ssh_check_host(sc, hop, remote);
 	}

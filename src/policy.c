@@ -225,6 +225,11 @@ static void add_mandatory(struct gw_fs_spec *spec, const struct gw_config *cfg,
 	 * the next run's policy (spec F20, R3). */
 	for (size_t i = 0; cfg->sources && cfg->sources[i]; i++)
 		fs_spec_deny(spec, cfg->sources[i], GW_DENY_WRITE);
+	/* ...nor replace greywall itself when it lives in a writable tree
+	 * (a build directory inside the workspace, say). */
+	_cleanup_free_ char *self = realpath("/proc/self/exe", NULL);
+	if (self)
+		fs_spec_deny(spec, self, GW_DENY_WRITE);
 	_cleanup_free_ char *def = config_default_path();
 	if (def)
 		fs_spec_deny(spec, def, GW_DENY_WRITE);

@@ -161,13 +161,16 @@ char *gw_shell_quote(const char *w)
 
 char *gw_shell_join(char *const *argv)
 {
-	size_t cap = 1, len = 0;
+	/* Capacity doubles, so joining n words stays linear. */
+	size_t cap = 64, len = 0;
 	char *r = xmalloc(cap);
 	r[0] = '\0';
 	for (size_t i = 0; argv && argv[i]; i++) {
 		_cleanup_free_ char *q = gw_shell_quote(argv[i]);
 		size_t ql = strlen(q);
-		r = xrealloc(r, cap = len + ql + 2);
+		while (len + ql + 2 > cap)
+			cap *= 2;
+		r = xrealloc(r, cap);
 		if (i)
 			r[len++] = ' ';
 		memcpy(r + len, q, ql + 1);

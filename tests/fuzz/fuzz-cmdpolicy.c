@@ -161,89 +161,7 @@ static const char *const dict[] = {
 	"x.example.com ", "function ", "() ", "\t", "\\\n", "$\"", "--", "-c ",
 };
 
-static uint64_t rng = 0x2545f4914f6cdd1dull;
-
-static uint64_t rnd(uint64_t n)
-{
-	/* xorshift64: deterministic, so a failing iteration can be rerun. */
-	rng ^= rng << 13;
-	rng ^= rng >> 7;
-	rng ^= rng << 17;
-	return n ? rng % n : 0;
-}
-
-struct input {
-	char *buf;
-	size_t len;
-};
-
-static void insert(struct input *in, size_t at, const char *s, size_t n)
-{
-	in->buf = xrealloc(in->buf, in->len + n + 1);
-	memmove(in->buf + at + n, in->buf + at, in->len - at);
-	memcpy(in->buf + at, s, n);
-	in->len += n;
-}
-
-static void mutate_once(struct input *in)
-{
-	size_t at = rnd(in->len + 1);
-	size_t n = in->len > at ? 1 + rnd(in->len - at < 16 ? in->len - at : 16) : 0;
-	const char *tok = dict[rnd(sizeof(dict) / sizeof(dict[0]))];
-	char byte = (char)(1 + rnd(255));
-
-	switch (rnd(5)) {
-	case 0: /* delete a short range */
-		memmove(in->buf + at, in->buf + at + n, in->len - at - n);
-		in->len -= n;
-		break;
-	case 1:
-		insert(in, at, tok, strlen(tok));
-		break;
-	case 2:
-		if (at < in->len)
-			in->buf[at] = byte;
-		break;
-	case 3:
-		insert(in, at, &byte, 1);
-		break;
-	default: { /* duplicate a range: nesting, repeated operators */
-		_cleanup_free_ char *copy = xstrndup(in->buf + at, n);
-
-		insert(in, rnd(in->len + 1), copy, strlen(copy));
-		break;
-	}
-	}
-}
-
-static void run_input(const char *buf, size_t len)
-{
-	/* An exact-size copy, so ASan sees any read past the end. */
-	uint8_t *copy = xmalloc(len ? len : 1);
-
-	memcpy(copy, buf, len);
-	LLVMFuzzerTestOneInput(copy, len);
-	free(copy);
-}
-
-static int run_file(const char *path)
-{
-	_cleanup_fclose_ FILE *f = fopen(path, "rb");
-	_cleanup_free_ char *buf = NULL;
-	size_t cap = 0, len = 0, n;
-
-	if (!f) {
-		fprintf(stderr, "%s: %s\n", path, strerror(errno));
-		return -1;
-	}
-	do {
-		buf = xrealloc(buf, cap += 65536);
-		n = fread(buf + len, 1, cap - len, f);
-		len += n;
-	} while (n > 0);
-	run_input(buf, len);
-	return 0;
-}
+#include "standalone.h"
 
 #define POOL_MAX 64
 #define INPUT_MAX 2048
@@ -253,8 +171,6 @@ static int run_file(const char *path)
  * code rather than dying in the lexer. */
 static void run_mutations(long iterations)
 {
-	if (!rng)
-		rng = 1; /* xorshift's one fixed point */
 	struct input pool[POOL_MAX];
 	size_t n = 0;
 	unsigned long kept = 0, blocked = 0, refused = 0;
@@ -268,7 +184,7 @@ static void run_mutations(long iterations)
 
 		memcpy(cur.buf, parent->buf, parent->len);
 		while (rounds-- > 0 && cur.len < INPUT_MAX)
-			mutate_once(&cur);
+			mutate_once(&cur, dict, sizeof dict / sizeof dict[0], 16);
 		run_input(cur.buf, cur.len);
 		blocked += last_result == -EPERM;
 		refused += last_result == -EINVAL;
@@ -303,7 +219,7 @@ int main(int argc, char **argv)
 		if (strcmp(argv[i], "--iterations") == 0 && i + 1 < argc)
 			iterations = strtol(argv[++i], NULL, 10);
 		else if (strcmp(argv[i], "--seed") == 0 && i + 1 < argc)
-			rng ^= strtoull(argv[++i], NULL, 10) * 0x9e3779b97f4a7c15ull;
+			fz_rng ^= strtoull(argv[++i], NULL, 10) * 0x9e3779b97f4a7c15ull;
 		else if (run_file(argv[i]) < 0)
 			return 1;
 	}

@@ -103,85 +103,7 @@ static const char *const dict[] = {
 	"\"socks5://h:1\"", "\"[::1]:53\"", "\"a@b:22\"", "\"\"", "[\"\"]", "{\"a\":1}",
 };
 
-static uint64_t rng = 0x9e3779b97f4a7c15ull;
-
-static uint64_t rnd(uint64_t n)
-{
-	/* xorshift64*: deterministic, so a failing iteration can be rerun. */
-	rng ^= rng >> 12;
-	rng ^= rng << 25;
-	rng ^= rng >> 27;
-	return n ? (rng * 0x2545f4914f6cdd1dull) % n : 0;
-}
-
-struct input {
-	char *buf;
-	size_t len;
-};
-
-static void insert(struct input *in, size_t at, const char *s, size_t n)
-{
-	in->buf = xrealloc(in->buf, in->len + n);
-	memmove(in->buf + at + n, in->buf + at, in->len - at);
-	memcpy(in->buf + at, s, n);
-	in->len += n;
-}
-
-static void mutate_once(struct input *in)
-{
-	size_t at = rnd(in->len + 1);
-	size_t n = in->len - at ? 1 + rnd(in->len - at < 8 ? in->len - at : 8) : 0;
-	const char *tok = dict[rnd(sizeof dict / sizeof dict[0])];
-	char byte = (char)rnd(256);
-	switch (rnd(5)) {
-	case 0: /* delete a short range */
-		memmove(in->buf + at, in->buf + at + n, in->len - at - n);
-		in->len -= n;
-		break;
-	case 1:
-		insert(in, at, tok, strlen(tok));
-		break;
-	case 2:
-		if (at < in->len)
-			in->buf[at] = byte;
-		break;
-	case 3:
-		insert(in, at, &byte, 1);
-		break;
-	default: { /* duplicate a range, e.g. a whole member */
-		_cleanup_free_ char *copy = xstrndup(in->buf + at, n);
-		insert(in, rnd(in->len + 1), copy, strlen(copy));
-		break;
-	}
-	}
-}
-
-static void run_input(const char *buf, size_t len)
-{
-	/* An exact-size copy, so ASan sees any read past the end. */
-	uint8_t *copy = xmalloc(len);
-	memcpy(copy, buf, len);
-	LLVMFuzzerTestOneInput(copy, len);
-	free(copy);
-}
-
-static int run_file(const char *path)
-{
-	_cleanup_fclose_ FILE *f = fopen(path, "rb");
-	_cleanup_free_ char *buf = NULL;
-	size_t cap = 0, len = 0, n;
-	if (!f) {
-		fprintf(stderr, "%s: %s\n", path, strerror(errno));
-		return -1;
-	}
-	do {
-		buf = xrealloc(buf, cap += 65536);
-		n = fread(buf + len, 1, cap - len, f);
-		len += n;
-	} while (n > 0);
-	run_input(buf, len);
-	return 0;
-}
+#include "standalone.h"
 
 #define POOL_MAX 64
 
@@ -200,7 +122,7 @@ static void run_mutations(long iterations)
 		struct input cur = { xmalloc(parent->len + 1), parent->len };
 		memcpy(cur.buf, parent->buf, parent->len);
 		for (uint64_t k = 1 + rnd(6); k > 0; k--)
-			mutate_once(&cur);
+			mutate_once(&cur, dict, sizeof dict / sizeof dict[0], 8);
 		unsigned long before = n_accepted;
 		run_input(cur.buf, cur.len);
 		if (n_accepted == before || cur.len > 4096) {
@@ -225,8 +147,8 @@ int main(int argc, char **argv)
 		if (strcmp(argv[i], "--iterations") == 0 && i + 1 < argc) {
 			iterations = strtol(argv[++i], NULL, 10);
 		} else if (strcmp(argv[i], "--seed") == 0 && i + 1 < argc) {
-			rng ^= strtoull(argv[++i], NULL, 0) * 0xbf58476d1ce4e5b9ull;
-			rng = rng ? rng : 1; /* xorshift's one bad state */
+			fz_rng ^= strtoull(argv[++i], NULL, 0) * 0xbf58476d1ce4e5b9ull;
+			fz_rng = fz_rng ? fz_rng : 1; /* xorshift's one bad state */
 		} else {
 			failed |= run_file(argv[i]) < 0;
 			files++;

@@ -121,6 +121,10 @@ expect_fail_out "files outside the workspace are unreadable" "" gw -- cat "$T/ou
 expect_fail_out "symlink escape is denied" "" gw -- sh -c "ln -s '$T/outside/secret' sub/link && cat sub/link"
 expect_fail_out "hard link of an outside file is denied" "" gw -- ln "$T/outside/secret" sub/hl
 expect_fail_out "the policy file cannot be modified" "" gw -- sh -c "echo '{}' > '$CONF'"
+mkdir -p "$WS/tools" && install -m 755 "$GW" "$WS/tools/greywall" && chown -R "$U_UID:$U_GID" "$WS/tools"
+expect_fail_out "greywall's own binary cannot be replaced from inside" "" \
+	as_user "$WS/tools/greywall" --no-bwrap -s "$CONF" -- sh -c 'echo x >> tools/greywall || mv tools/greywall tools/old'
+cmp -s "$GW" "$WS/tools/greywall" && t_ok "  ...and is unchanged" || t_not_ok "greywall binary unchanged"
 out=$(gw -- sh -c 'echo "$TMPDIR"; echo t > "$TMPDIR/x" && cat "$TMPDIR/x"' 2>&1)
 tmpd=$(printf '%s\n' "$out" | head -1)
 case "$tmpd" in
