@@ -57,5 +57,11 @@ int caps_drop_all(void)
 	struct __user_cap_data_struct d[2] = { { 0 }, { 0 } };
 	if (syscall(SYS_capset, &h, d) < 0)
 		return -errno;
+	/* Verify rather than trust: the command must start with nothing. */
+	if (syscall(SYS_capget, &h, d) < 0)
+		return -errno;
+	for (int i = 0; i < 2; i++)
+		if (d[i].effective || d[i].permitted || d[i].inheritable)
+			return -EPERM;
 	return 0;
 }

@@ -281,6 +281,17 @@ static void resolve_denies(struct planner *p, const struct gw_fs_spec *spec)
 	for (size_t i = 0; i < spec->n_denies; i++) {
 		struct rdeny r[2];
 		int n = resolve_deny(&spec->denies[i], r);
+		if (n == 0) {
+			/* Could not canonicalise (unreadable or looping
+			 * ancestor): keep the path as written rather than drop
+			 * the deny.  Treated as a directory so that ancestors
+			 * lose every right the deny forbids. */
+			struct stat st;
+			bool exists = lstat(spec->denies[i].path, &st) == 0;
+			r[0] = (struct rdeny){ xstrdup(spec->denies[i].path), spec->denies[i].kind,
+					       exists || (spec->denies[i].kind & GW_DENY_WRITE), true };
+			n = 1;
+		}
 		for (int k = 0; k < n; k++) {
 			/* A read-deny of something that does not exist protects
 			 * nothing; only write-denies also forbid creation. */

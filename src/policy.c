@@ -111,7 +111,7 @@ static int walk_cb(const char *path, const struct stat *st, int type, struct FTW
 
 /* A double star crosses directories: walk from the last glob-free directory and
  * match whole paths (fnmatch without FNM_PATHNAME lets '*' match '/'). */
-static void expand_doublestar(struct expand_ctx *c, const char *pattern)
+static bool expand_doublestar(struct expand_ctx *c, const char *pattern)
 {
 	_cleanup_free_ char *root = xstrndup(pattern, (size_t)(strpbrk(pattern, "*?[") - pattern));
 	char *slash = strrchr(root, '/');
@@ -120,11 +120,15 @@ static void expand_doublestar(struct expand_ctx *c, const char *pattern)
 	c->pattern = pattern;
 	walk_ctx = c;
 	walk_seen = 0;
-	nftw(root, walk_cb, 16, FTW_PHYS | FTW_ACTIONRETVAL);
+	int r = nftw(root, walk_cb, 16, FTW_PHYS | FTW_ACTIONRETVAL);
 	walk_ctx = NULL;
+	return r != FTW_STOP;
 }
 
-static void expand_pattern(struct expand_ctx *c, const char *abs)
+/* Returns false when the expansion may be incomplete (walk bound reached,
+ * unreadable directory): a caller expanding a deny must not go on with a
+ * partial list. */
+static bool expand_pattern(struct expand_ctx *c, const char *abs)
 {
 	_cleanup_free_ char *p = xstrdup(abs);
 	/* "dir" + slash + double star means the whole tree, which a rule on dir already is. */
@@ -132,18 +136,18 @@ static void expand_pattern(struct expand_ctx *c, const char *abs)
 		p[strlen(p) - 3] = '\0';
 	if (!has_glob(p)) {
 		add_expanded(c, p);
-		return;
+		return true;
 	}
-	if (strstr(p, "**")) {
-		expand_doublestar(c, p);
-		return;
-	}
+	if (strstr(p, "**"))
+		return expand_doublestar(c, p);
 	glob_t g;
-	if (glob(p, GLOB_NOSORT, NULL, &g) == 0) {
+	int r = glob(p, GLOB_NOSORT | GLOB_ERR, NULL, &g);
+	if (r == 0) {
 		for (size_t i = 0; i < g.gl_pathc; i++)
 			add_expanded(c, g.gl_pathv[i]);
 		globfree(&g);
 	}
+	return r == 0 || r == GLOB_NOMATCH;
 }
 
 static int add_list(struct gw_fs_spec *spec, char **list, const char *key, uint64_t access,
@@ -154,7 +158,15 @@ static int add_list(struct gw_fs_spec *spec, char **list, const char *key, uint6
 		if (!abs)
 			return gw_error_set(err, -EINVAL, "%s: \"%s\": HOME is not set", key, list[i]);
 		struct expand_ctx c = { spec, access, deny_kind, NULL, 0 };
-		expand_pattern(&c, abs);
+		bool complete = expand_pattern(&c, abs);
+		if (deny_kind && !complete)
+			return gw_error_set(err, -E2BIG, "%s: \"%s\": cannot expand the pattern completely "
+					    "(too many entries, or an unreadable directory); name the paths explicitly",
+					    key, list[i]);
+		/* A deny is also taken literally: "[WIP] notes" is a file name
+		 * as well as a pattern. */
+		if (deny_kind && has_glob(abs))
+			fs_spec_deny(spec, abs, deny_kind);
 		if (c.matches == 0)
 			log_debug("%s: \"%s\" matches nothing", key, list[i]);
 	}

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "cmdpolicy.h"
+#include "config-validate.h"
 #include "envsan.h"
 #include "fs.h"
 #include "log.h"
@@ -73,18 +74,12 @@ static void check_command_policy(const struct gw_opts *o, const struct gw_config
 /* Parse, validate and prepare one proxy URL for the sandbox: numeric host
  * (the sandbox has no DNS), credentials added when there are none. */
 static char *prepare_proxy(struct run_ctx *c, const char *url, const char *what,
-			   const char *const *schemes, const char *scheme_out)
+			   const char *scheme_out)
 {
 	struct gw_proxy_url u;
 	struct gw_error err = { 0 };
 	if (proxyurl_parse(url, &u, &err) < 0)
 		die(GW_EXIT_USAGE, "%s: %s", what, err.msg);
-	bool ok = false;
-	for (size_t i = 0; schemes[i]; i++)
-		ok |= strcmp(u.scheme, schemes[i]) == 0;
-	if (!ok)
-		die(GW_EXIT_USAGE, "%s: invalid proxy URL \"%s\": scheme must be %s or %s", what, url,
-		    schemes[0], schemes[1]);
 	if (proxyurl_resolve_host(&u, &err) < 0)
 		die(GW_EXIT_USAGE, "%s: %s", what, err.msg);
 	if (!u.user) {
@@ -110,8 +105,6 @@ static void set_pair(struct run_ctx *c, const char *upper, const char *lower, co
 
 static void setup_proxy_env(struct run_ctx *c, const struct gw_opts *o)
 {
-	static const char *const socks[] = { "socks5", "socks5h", NULL };
-	static const char *const http[] = { "http", "https", NULL };
 	const char *s = o->proxy ? o->proxy : c->cfg.network.proxy_url;
 	const char *h = o->http_proxy ? o->http_proxy : c->cfg.network.http_proxy_url;
 	/* greyproxy's HTTP port is assumed only when no proxy was named at
@@ -119,10 +112,10 @@ static void setup_proxy_env(struct run_ctx *c, const struct gw_opts *o)
 	if (!s && !h)
 		h = DEFAULT_HTTP_PROXY;
 	/* socks5h: the proxy resolves names, the sandbox cannot. */
-	_cleanup_free_ char *su = prepare_proxy(c, s ? s : DEFAULT_SOCKS_PROXY, "proxy", socks, "socks5h");
+	_cleanup_free_ char *su = prepare_proxy(c, s ? s : DEFAULT_SOCKS_PROXY, "proxy", "socks5h");
 	set_pair(c, "ALL_PROXY", "all_proxy", su);
 	if (h) {
-		_cleanup_free_ char *hu = prepare_proxy(c, h, "http proxy", http, NULL);
+		_cleanup_free_ char *hu = prepare_proxy(c, h, "http proxy", NULL);
 		set_pair(c, "HTTP_PROXY", "http_proxy", hu);
 		set_pair(c, "HTTPS_PROXY", "https_proxy", hu);
 	} else {
@@ -135,14 +128,14 @@ static void setup_proxy_env(struct run_ctx *c, const struct gw_opts *o)
 	log_debug("proxy: ALL_PROXY=%s", su);
 }
 
-static void validate_dns(const char *dns)
+/* Flags get the config file's validation, so both say the same thing. */
+static void validate_flag(const char *flag, const char *value, char *(*check)(const char *))
 {
-	if (!dns)
+	if (!value)
 		return;
-	const char *colon = dns[0] == '[' ? strstr(dns, "]:") : strrchr(dns, ':');
-	if (!colon || colon == dns || !colon[dns[0] == '[' ? 2 : 1])
-		die(GW_EXIT_USAGE, "invalid --dns \"%s\": must be in host:port format (e.g. localhost:3153)", dns);
-	log_debug("--dns %s: not used by --no-bwrap (the sandbox has no DNS; the proxy resolves names)", dns);
+	_cleanup_free_ char *why = check(value);
+	if (why)
+		die(GW_EXIT_USAGE, "invalid %s \"%s\": %s", flag, value, why);
 }
 
 static void make_tmpdir(struct run_ctx *c)
@@ -245,7 +238,11 @@ int run_command(const struct gw_opts *o)
 	check_command_policy(o, &c.cfg);
 	c.cmd_name = command_name(o);
 	c.env = envsan_copy(environ);
-	validate_dns(o->dns);
+	validate_flag("--proxy", o->proxy, config_check_socks_url);
+	validate_flag("--http-proxy", o->http_proxy, config_check_http_url);
+	validate_flag("--dns", o->dns, config_check_dns_addr);
+	if (o->dns)
+		log_debug("--dns %s: not used by --no-bwrap (the sandbox has no DNS; the proxy resolves names)", o->dns);
 	setup_runtime(&c, o);
 	setup_proxy_env(&c, o);
 	c.env = envsan_set(c.env, "GREYWALL_SANDBOX", "1");

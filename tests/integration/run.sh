@@ -49,6 +49,7 @@ mkdir -p "$WS/sub"
 echo "top secret" >"$WS/secret.txt"
 echo "API_KEY=abc" >"$WS/.env"
 echo "original" >"$WS/notes.txt"
+echo "wip" >"$WS/[WIP] plan.txt"
 echo "outside secret" >"$T/outside/secret"
 mkdir -p "$T/home/.ssh"
 echo "PRIVATE KEY" >"$T/home/.ssh/id_rsa"
@@ -82,7 +83,7 @@ cat >"$CONF" <<JSON
   // test policy
   "network": { "proxyUrl": "socks5://127.0.0.1:$SOCKS_PORT" },
   // the probes in $T/bin must be executable inside
-  "filesystem": { "denyRead": ["secret.txt"], "allowRead": ["$T/bin"], },
+  "filesystem": { "denyRead": ["secret.txt", "[WIP] plan.txt"], "allowRead": ["$T/bin"], },
 }
 JSON
 chmod 644 "$CONF"
@@ -108,6 +109,7 @@ expect "create a file in a workspace subdirectory" 0 gw -- sh -c 'echo new > sub
 [ -f "$WS/sub/d/new.txt" ] && t_ok "new file visible on the host" || t_not_ok "new file visible"
 expect_fail_out "denyRead file is unreadable" "" gw -- cat secret.txt
 expect_fail_out ".env is unreadable" "" gw -- cat .env
+expect_fail_out "a denyRead name with glob characters is denied literally" "" gw -- cat "[WIP] plan.txt"
 expect_fail_out ".env cannot be renamed to unmask it" "" gw -- mv .env sub/env
 [ -f "$WS/.env" ] && t_ok ".env still in place" || t_not_ok ".env still in place"
 expect_fail_out ".git/hooks/x cannot be created" "" gw -- sh -c 'echo "#!/bin/sh" > .git/hooks/x'
@@ -249,6 +251,7 @@ chmod 644 "$T/conf/empty.json"
 expect_fail_out "empty --settings file is an error" "empty" as_user "$GW" --no-bwrap -s "$T/conf/empty.json" -- true
 expect_fail_out "missing --settings file is an error" "no such file|No such file" as_user "$GW" --no-bwrap -s "$T/conf/nope.json" -- true
 expect_fail_out "bad --proxy is rejected" "proxy" gw --proxy "http://127.0.0.1:1" -- true
+expect_fail_out "bad --dns is rejected like the config key" "must include a port" gw --dns localhost -- true
 expect_fail_out "without --no-bwrap greywall says only --no-bwrap works" "--no-bwrap" as_user "$GW" -s "$CONF" -- true
 
 # ===== kernel features missing: fail closed ===================================
