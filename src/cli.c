@@ -2,11 +2,12 @@
 #include "cli.h"
 
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 
 enum opt_id {
 	OPT_DEBUG, OPT_VERSION, OPT_SETTINGS, OPT_NO_BWRAP, OPT_PROXY, OPT_HTTP_PROXY,
-	OPT_DNS, OPT_CMD, OPT_FEATURES, OPT_DEGRADED, OPT_HELP,
+	OPT_DNS, OPT_CMD, OPT_FEATURES, OPT_DEGRADED, OPT_HELP, OPT_PORT, OPT_FORWARD,
 };
 
 struct opt_def {
@@ -28,6 +29,8 @@ static const struct opt_def opts[] = {
 	{ 0, "linux-features", false, OPT_FEATURES },
 	{ 0, "allow-degraded", false, OPT_DEGRADED },
 	{ 'h', "help", false, OPT_HELP },
+	{ 'p', "port", true, OPT_PORT },
+	{ 'f', "forward", true, OPT_FORWARD },
 };
 
 void cli_usage(FILE *f)
@@ -48,6 +51,10 @@ void cli_usage(FILE *f)
 	      "                       default socks5://localhost:43052)\n"
 	      "      --http-proxy URL HTTP proxy (overrides network.httpProxyUrl)\n"
 	      "      --dns HOST:PORT  DNS server (overrides network.dnsAddr)\n"
+	      "  -p, --port N         let host clients reach a server the command runs on\n"
+	      "                       port N (host side: 127.0.0.1:N; repeatable)\n"
+	      "  -f, --forward N      let the command reach the host's 127.0.0.1:N\n"
+	      "                       (repeatable)\n"
 	      "      --allow-degraded run even if the kernel cannot enforce the whole\n"
 	      "                       policy (prints what is missing)\n"
 	      "      --linux-features report the kernel features greywall uses\n"
@@ -77,9 +84,28 @@ static const struct opt_def *find_short(char c)
 	return NULL;
 }
 
-static void set_opt(struct gw_opts *o, enum opt_id id, const char *v)
+static int add_port(uint16_t *ports, int *n, const char *flag, const char *v,
+		    struct gw_error *err)
+{
+	char *end;
+	errno = 0;
+	long p = strtol(v, &end, 10);
+	if (!*v || *end || errno || p < 1 || p > 65535)
+		return gw_error_set(err, -EINVAL, "invalid port: %s (%s takes 1-65535)", v, flag);
+	for (int i = 0; i < *n; i++)
+		if (ports[i] == p)
+			return 0;
+	if (*n >= GW_CLI_MAX_PORTS)
+		return gw_error_set(err, -EINVAL, "too many %s flags (at most %d)", flag, GW_CLI_MAX_PORTS);
+	ports[(*n)++] = (uint16_t)p;
+	return 0;
+}
+
+static int set_opt(struct gw_opts *o, enum opt_id id, const char *v, struct gw_error *err)
 {
 	switch (id) {
+	case OPT_PORT: return add_port(o->ports, &o->n_ports, "-p/--port", v, err);
+	case OPT_FORWARD: return add_port(o->forwards, &o->n_forwards, "-f/--forward", v, err);
 	case OPT_DEBUG: o->debug = true; break;
 	case OPT_VERSION: o->mode = GW_MODE_VERSION; break;
 	case OPT_SETTINGS: o->settings = v; break;
@@ -92,6 +118,7 @@ static void set_opt(struct gw_opts *o, enum opt_id id, const char *v)
 	case OPT_DEGRADED: o->allow_degraded = true; break;
 	case OPT_HELP: o->mode = GW_MODE_HELP; break;
 	}
+	return 0;
 }
 
 /* Parses argv[*i]; may consume argv[*i + 1] as the value. */
@@ -122,8 +149,7 @@ static int parse_one(int argc, char **argv, int *i, struct gw_opts *o, struct gw
 			return gw_error_set(err, -EINVAL, "flag %s needs a value", a);
 		val = argv[++*i];
 	}
-	set_opt(o, d->id, val);
-	return 0;
+	return set_opt(o, d->id, val, err);
 }
 
 int cli_parse(int argc, char **argv, struct gw_opts *o, struct gw_error *err)

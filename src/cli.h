@@ -10,9 +10,12 @@
 #pragma once
 
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 
 #include "util.h"
+
+#define GW_CLI_MAX_PORTS 8
 
 enum gw_mode {
 	GW_MODE_RUN,
@@ -32,6 +35,10 @@ struct gw_opts {
 	const char *http_proxy; /* --http-proxy */
 	const char *dns;        /* --dns */
 	const char *shell_cmd;  /* -c */
+	uint16_t ports[GW_CLI_MAX_PORTS];    /* -p/--port: host clients reach these inside */
+	int n_ports;
+	uint16_t forwards[GW_CLI_MAX_PORTS]; /* -f/--forward: the command reaches these on the host */
+	int n_forwards;
 	char **argv;            /* the command after the options (may be empty) */
 };
 

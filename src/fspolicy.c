@@ -27,6 +27,7 @@ struct rdeny {
 };
 
 struct planner {
+	const struct gw_fs_spec *spec;
 	struct gw_fs_plan *plan;
 	uint64_t handled;
 	struct rdeny *denies;
@@ -43,7 +44,22 @@ void fs_spec_grant(struct gw_fs_spec *s, const char *path, uint64_t access, bool
 void fs_spec_deny(struct gw_fs_spec *s, const char *path, enum gw_deny_kind kind)
 {
 	s->denies = xrealloc(s->denies, (s->n_denies + 1) * sizeof *s->denies);
-	s->denies[s->n_denies++] = (struct gw_fs_deny){ xstrdup(path), kind };
+	s->denies[s->n_denies++] = (struct gw_fs_deny){ xstrdup(path), kind, false };
+}
+
+void fs_spec_protect(struct gw_fs_spec *s, const char *path)
+{
+	fs_spec_deny(s, path, GW_DENY_WRITE);
+	s->denies[s->n_denies - 1].mandatory = true;
+}
+
+bool fs_spec_in_writable_grant(const struct gw_fs_spec *s, const char *path)
+{
+	for (size_t i = 0; i < s->n_grants; i++)
+		if ((s->grants[i].access & GW_LL_FS_WRITE) && strcmp(s->grants[i].path, path) != 0 &&
+		    fs_is_beneath(path, s->grants[i].path))
+			return true;
+	return false;
 }
 
 void fs_spec_free(struct gw_fs_spec *s)
@@ -218,6 +234,13 @@ static int emit_grant(struct planner *p, const struct gw_fs_grant *g)
 					 "command could have planted; name its target instead");
 		return 0;
 	}
+	if (strcmp(real, g->path) != 0 && fs_spec_in_writable_grant(p->spec, g->path)) {
+		/* Root-owned links count as trusted, but when greywall runs as
+		 * root an earlier sandboxed run could have planted one here. */
+		note(p, g->path, "not granted: it goes through a symlink in a writable directory");
+		close(fd);
+		return 0;
+	}
 	uint64_t access = g->access;
 	struct rdeny **all = xcalloc(p->n_denies + 1, sizeof *all);
 	for (size_t i = 0; i < p->n_denies; i++) {
@@ -308,7 +331,7 @@ int fspolicy_plan(const struct gw_fs_spec *spec, uint64_t handled, struct gw_fs_
 		  struct gw_error *err)
 {
 	*out = (struct gw_fs_plan){ 0 };
-	struct planner p = { .plan = out, .handled = handled, .err = err };
+	struct planner p = { .spec = spec, .plan = out, .handled = handled, .err = err };
 	resolve_denies(&p, spec);
 	int r = 0;
 	for (size_t i = 0; r == 0 && i < spec->n_grants; i++)

@@ -37,6 +37,9 @@ struct gw_fs_grant {
 struct gw_fs_deny {
 	char *path;       /* absolute, normalised; may not exist */
 	enum gw_deny_kind kind;
+	bool mandatory;   /* greywall's own protection (not from the config): in
+			   * the namespace mode it must hold even when the path
+			   * is a symlink or does not exist yet */
 };
 
 /* The planner's input.  Owns its strings. */
@@ -49,7 +52,13 @@ struct gw_fs_spec {
 
 void fs_spec_grant(struct gw_fs_spec *s, const char *path, uint64_t access, bool optional);
 void fs_spec_deny(struct gw_fs_spec *s, const char *path, enum gw_deny_kind kind);
+/* A mandatory GW_DENY_WRITE (see struct gw_fs_deny). */
+void fs_spec_protect(struct gw_fs_spec *s, const char *path);
 void fs_spec_free(struct gw_fs_spec *s);
+
+/* true when `path` lies strictly inside a grant that allows writing (where
+ * the sandboxed command may have planted a symlink in an earlier run). */
+bool fs_spec_in_writable_grant(const struct gw_fs_spec *s, const char *path);
 
 struct gw_fs_rule {
 	int fd;           /* O_PATH, owned by the plan */

@@ -66,6 +66,15 @@ void runtime_free(struct gw_runtime *rt)
 	*rt = (struct gw_runtime){ 0 };
 }
 
+void runtime_add_port(uint16_t *ports, int *n, uint16_t port)
+{
+	for (int i = 0; i < *n; i++)
+		if (ports[i] == port)
+			return;
+	if (*n < GW_MAX_PORTS)
+		ports[(*n)++] = port;
+}
+
 struct expand_ctx {
 	struct gw_fs_spec *spec;
 	uint64_t access;   /* for grants */
@@ -178,7 +187,9 @@ static void add_under(struct gw_fs_spec *spec, const char *dir, const char *cons
 {
 	for (size_t i = 0; names[i]; i++) {
 		_cleanup_free_ char *p = xasprintf("%s/%s", dir, names[i]);
-		if (deny_kind)
+		if (deny_kind == GW_DENY_WRITE)
+			fs_spec_protect(spec, p);
+		else if (deny_kind)
 			fs_spec_deny(spec, p, deny_kind);
 		else
 			fs_spec_grant(spec, p, access, true);
@@ -223,31 +234,76 @@ static void add_env_files(struct gw_fs_spec *spec, const char *cwd)
 	}
 }
 
+/* First line of a small file, without its newline; NULL if unreadable. */
+static char *read_first_line(const char *path)
+{
+	_cleanup_fclose_ FILE *f = fopen(path, "re");
+	char buf[4096];
+	if (!f || !fgets(buf, sizeof buf, f))
+		return NULL;
+	buf[strcspn(buf, "\r\n")] = '\0';
+	return xstrdup(buf);
+}
+
+/* "rel" read from a file in `dir`, made absolute. */
+static char *git_path_from(const char *dir, const char *rel)
+{
+	return rel[0] == '/' ? fs_normalize(rel) : fs_absolutize(rel, dir, NULL);
+}
+
+/* A worktree's (or submodule's) ".git" is a file naming the real git
+ * directory; its hooks and config run code just the same, and hooks and
+ * config of a worktree live in the "common" directory of the main
+ * repository.  Protect the file itself and both directories' entries. */
+static void add_gitdir_file(struct gw_fs_spec *spec, const char *cwd, const char *const *git)
+{
+	_cleanup_free_ char *dotgit = xasprintf("%s/.git", cwd);
+	struct stat st;
+	if (lstat(dotgit, &st) < 0 || !S_ISREG(st.st_mode))
+		return;
+	fs_spec_protect(spec, dotgit);
+	_cleanup_free_ char *line = read_first_line(dotgit);
+	if (!line || strncmp(line, "gitdir:", 7) != 0)
+		return;
+	const char *rel = line + 7 + strspn(line + 7, " \t");
+	_cleanup_free_ char *gitdir = git_path_from(cwd, rel);
+	if (!gitdir)
+		return;
+	add_under(spec, gitdir, git, 0, GW_DENY_WRITE);
+	_cleanup_free_ char *cfile = xasprintf("%s/commondir", gitdir);
+	_cleanup_free_ char *common_rel = read_first_line(cfile);
+	_cleanup_free_ char *common = common_rel ? git_path_from(gitdir, common_rel) : NULL;
+	if (common)
+		add_under(spec, common, git, 0, GW_DENY_WRITE);
+}
+
 static void add_mandatory(struct gw_fs_spec *spec, const struct gw_config *cfg,
 			  const struct gw_runtime *rt)
 {
 	add_under(spec, rt->cwd, protected_files, 0, GW_DENY_WRITE);
 	add_under(spec, rt->cwd, protected_dirs, 0, GW_DENY_WRITE);
-	const char *git[] = { ".git/hooks", cfg->filesystem.allow_git_config ? NULL : ".git/config", NULL };
-	add_under(spec, rt->cwd, git, 0, GW_DENY_WRITE);
+	const char *git[] = { "hooks", cfg->filesystem.allow_git_config ? NULL : "config", NULL };
+	const char *dotgit[] = { ".git/hooks", cfg->filesystem.allow_git_config ? NULL : ".git/config", NULL };
+	add_under(spec, rt->cwd, dotgit, 0, GW_DENY_WRITE);
+	add_gitdir_file(spec, rt->cwd, git);
 	add_env_files(spec, rt->cwd);
 	if (rt->home)
 		add_under(spec, rt->home, protected_files, 0, GW_DENY_WRITE);
 	/* greywall's own policy: a sandboxed command must not be able to widen
 	 * the next run's policy (spec F20, R3). */
 	for (size_t i = 0; cfg->sources && cfg->sources[i]; i++)
-		fs_spec_deny(spec, cfg->sources[i], GW_DENY_WRITE);
+		fs_spec_protect(spec, cfg->sources[i]);
 	/* ...nor replace greywall itself when it lives in a writable tree
 	 * (a build directory inside the workspace, say). */
 	_cleanup_free_ char *self = realpath("/proc/self/exe", NULL);
 	if (self)
-		fs_spec_deny(spec, self, GW_DENY_WRITE);
+		fs_spec_protect(spec, self);
 	_cleanup_free_ char *def = config_default_path();
 	if (def)
-		fs_spec_deny(spec, def, GW_DENY_WRITE);
+		fs_spec_protect(spec, def);
 	if (rt->home) {
 		_cleanup_free_ char *legacy = xasprintf("%s/.greywall.json", rt->home);
-		fs_spec_deny(spec, legacy, GW_DENY_WRITE);
+		fs_spec_protect(spec, legacy);
 	}
 }
 
@@ -296,7 +352,12 @@ char *policy_to_json(const struct gw_config *cfg, const struct gw_runtime *rt)
 	for (int i = 0; i < rt->n_connect_ports; i++)
 		json_object_array_add(ports, json_object_new_int(rt->connect_ports[i]));
 	json_object_object_add(r, "connectPorts", ports);
+	ports = json_object_new_array();
+	for (int i = 0; i < rt->n_bind_ports; i++)
+		json_object_array_add(ports, json_object_new_int(rt->bind_ports[i]));
+	json_object_object_add(r, "bindPorts", ports);
 	json_object_object_add(r, "netns", json_object_new_boolean(rt->netns));
+	json_object_object_add(r, "namespaces", json_object_new_boolean(rt->namespaces));
 	json_object_object_add(r, "allowDegraded", json_object_new_boolean(rt->allow_degraded));
 	json_object_object_add(root, "runtime", r);
 	char *s = xstrdup(json_object_to_json_string_ext(root, JSON_C_TO_STRING_PLAIN));
@@ -318,24 +379,35 @@ static bool get_bool(json_object *o, const char *k)
 	return json_object_object_get_ex(o, k, &v) && json_object_get_boolean(v);
 }
 
+static int get_ports(json_object *r, const char *key, uint16_t *out, int *n,
+		     struct gw_error *err)
+{
+	json_object *ports;
+	if (!json_object_object_get_ex(r, key, &ports) || !json_object_is_type(ports, json_type_array))
+		return 0;
+	size_t len = json_object_array_length(ports);
+	for (size_t i = 0; i < len && *n < GW_MAX_PORTS; i++) {
+		int p = json_object_get_int(json_object_array_get_idx(ports, i));
+		if (p < 1 || p > 65535)
+			return gw_error_set(err, -EINVAL, "policy: bad port %d", p);
+		out[(*n)++] = (uint16_t)p;
+	}
+	return 0;
+}
+
 static int runtime_from(json_object *r, struct gw_runtime *rt, struct gw_error *err)
 {
 	rt->cwd = get_str(r, "cwd");
 	rt->home = get_str(r, "home");
 	rt->tmpdir = get_str(r, "tmpdir");
 	rt->netns = get_bool(r, "netns");
+	rt->namespaces = get_bool(r, "namespaces");
 	rt->allow_degraded = get_bool(r, "allowDegraded");
-	json_object *ports;
-	if (json_object_object_get_ex(r, "connectPorts", &ports) &&
-	    json_object_is_type(ports, json_type_array)) {
-		size_t n = json_object_array_length(ports);
-		for (size_t i = 0; i < n && rt->n_connect_ports < GW_MAX_PORTS; i++) {
-			int p = json_object_get_int(json_object_array_get_idx(ports, i));
-			if (p < 1 || p > 65535)
-				return gw_error_set(err, -EINVAL, "policy: bad port %d", p);
-			rt->connect_ports[rt->n_connect_ports++] = (uint16_t)p;
-		}
-	}
+	int ret = get_ports(r, "connectPorts", rt->connect_ports, &rt->n_connect_ports, err);
+	if (ret == 0)
+		ret = get_ports(r, "bindPorts", rt->bind_ports, &rt->n_bind_ports, err);
+	if (ret < 0)
+		return ret;
 	if (!rt->cwd || rt->cwd[0] != '/')
 		return gw_error_set(err, -EINVAL, "policy: runtime.cwd missing");
 	return 0;

@@ -22,9 +22,16 @@ struct gw_runtime {
 	char *tmpdir;   /* private per-run temporary directory, or NULL */
 	uint16_t connect_ports[GW_MAX_PORTS]; /* TCP ports the command may connect to */
 	int n_connect_ports;
+	uint16_t bind_ports[GW_MAX_PORTS];    /* TCP ports the command may listen on (-p) */
+	int n_bind_ports;
 	bool netns;     /* a network namespace captures all traffic */
+	bool namespaces; /* namespace (bubblewrap) mode: mounts enforce the denies,
+			  * /tmp, /dev/shm and $HOME are private */
 	bool allow_degraded;
 };
+
+/* Append a port to a runtime list (ignored when full or already there). */
+void runtime_add_port(uint16_t *ports, int *n, uint16_t port);
 
 void runtime_free(struct gw_runtime *rt);
 

@@ -7,13 +7,17 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/ptrace.h>
 #include <sys/utsname.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "fs.h"
 #include "gw-version.h"
 #include "landlock.h"
+#include "netns.h"
+#include "nsrun.h"
 #include "seccomp-filter.h"
 
 /* Run fn in a child; true when it exits 0.  Probes are irreversible
@@ -54,9 +58,54 @@ static int probe_seccomp(void)
 	return ptrace(PTRACE_TRACEME, 0, 0, 0) < 0 && errno == EPERM ? 0 : 1;
 }
 
-static int probe_userns(void)
+static void probe_userns(struct gw_features *f)
 {
-	return unshare(CLONE_NEWUSER) == 0 ? 0 : 1;
+	struct gw_error err = { 0 };
+	f->userns = netns_probe(&err) == 0;
+	if (!f->userns)
+		snprintf(f->userns_why, sizeof f->userns_why, "%s", err.msg ? err.msg : "");
+	gw_error_clear(&err);
+}
+
+/* The whole default mode, for real: `greywall -- /bin/true` with the
+ * default policy, in an empty scratch directory. */
+static void probe_ns_sandbox(struct gw_features *f)
+{
+	char dir[] = "/tmp/greywall-check-XXXXXX";
+	int errp[2];
+	if (!mkdtemp(dir) || pipe2(errp, O_CLOEXEC) < 0) {
+		snprintf(f->ns_why, sizeof f->ns_why, "cannot prepare the probe: %s", strerror(errno));
+		return;
+	}
+	fflush(NULL);
+	pid_t p = fork();
+	if (p == 0) {
+		int cfg = memfd_create("greywall-check", 0);
+		char cfg_path[64];
+		snprintf(cfg_path, sizeof cfg_path, "/proc/self/fd/%d", cfg);
+		if (cfg < 0 || write(cfg, "{}", 2) != 2 || chdir(dir) < 0 || dup2(errp[1], 2) < 0)
+			_exit(125);
+		int null = open("/dev/null", O_RDWR);
+		dup2(null, 0);
+		dup2(null, 1);
+		char *argv[] = { "greywall", "--settings", cfg_path, "--", "/bin/true", NULL };
+		execv("/proc/self/exe", argv);
+		_exit(125);
+	}
+	close(errp[1]);
+	char buf[sizeof f->ns_why] = "";
+	ssize_t n = p > 0 ? read(errp[0], buf, sizeof buf - 1) : -1;
+	buf[n > 0 ? n : 0] = '\0';
+	close(errp[0]);
+	int st = -1;
+	while (p > 0 && waitpid(p, &st, 0) < 0 && errno == EINTR)
+		;
+	f->ns_sandbox = p > 0 && WIFEXITED(st) && WEXITSTATUS(st) == 0;
+	buf[strcspn(buf, "\n")] = '\0';
+	snprintf(f->ns_why, sizeof f->ns_why, "%s", buf);
+	_cleanup_close_ int tmp = open("/tmp", O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (tmp >= 0)
+		fs_remove_tree(tmp, dir + 5);
 }
 
 void features_probe(struct gw_features *f)
@@ -68,9 +117,17 @@ void features_probe(struct gw_features *f)
 	f->landlock_abi = landlock_abi();
 	f->landlock_works = f->landlock_abi > 0 && in_child(probe_landlock);
 	f->seccomp_works = in_child(probe_seccomp);
-	f->userns = in_child(probe_userns);
-	f->bwrap = access("/usr/bin/bwrap", X_OK) == 0;
+	probe_userns(f);
+	_cleanup_free_ char *bwrap = nsrun_find_bwrap(NULL);
+	f->bwrap = bwrap != NULL;
 	f->dev_net_tun = access("/dev/net/tun", F_OK) == 0;
+	if (f->userns && f->bwrap)
+		probe_ns_sandbox(f);
+}
+
+bool features_ns_ok(const struct gw_features *f)
+{
+	return f->userns && f->bwrap && f->ns_sandbox;
 }
 
 bool features_nobwrap_ok(const struct gw_features *f)
@@ -101,7 +158,13 @@ void features_print_linux(FILE *out, const struct gw_features *f)
 	fprintf(out, "  %s --no-bwrap sandbox (Landlock + seccomp)%s\n",
 		features_nobwrap_ok(f) ? "✓" : "✗",
 		features_nobwrap_ok(f) ? "" : ": needs Landlock ABI >= 4 (Linux 6.7) and seccomp");
-	fprintf(out, "  ✗ namespace sandbox: not available in this version (use --no-bwrap)\n");
+	if (features_ns_ok(f))
+		fprintf(out, "  ✓ namespace sandbox (bubblewrap + Landlock + seccomp, private network)\n");
+	else
+		fprintf(out, "  ✗ namespace sandbox: %s\n",
+			!f->userns ? f->userns_why
+			: !f->bwrap ? "bubblewrap is not installed (apt install bubblewrap)"
+				    : f->ns_why);
 }
 
 static void line(FILE *out, bool ok, const char *what, const char *why)
@@ -135,9 +198,15 @@ int features_check(FILE *out)
 	line(out, f.landlock_abi >= 4, "landlock TCP rules", "required without a network namespace (ABI 4)");
 	line(out, f.landlock_abi >= 6, "landlock scoping", "optional (ABI 6): signals and abstract sockets");
 	line(out, f.seccomp_works, "seccomp", "required; CONFIG_SECCOMP_FILTER");
-	line(out, f.userns, "user namespaces", "needed by the namespace sandbox (not yet available)");
+	line(out, f.userns, "user + network namespaces", f.userns_why);
+	line(out, f.bwrap, "bubblewrap", "needed by the default mode: apt install bubblewrap");
+	if (f.userns && f.bwrap)
+		line(out, f.ns_sandbox, "namespace sandbox runs a command", f.ns_why);
 	bool ok = features_nobwrap_ok(&f);
-	fprintf(out, "\n%s\n", ok ? "greywall --no-bwrap can sandbox commands on this machine."
-				  : "greywall cannot sandbox commands on this machine (see the ✗ lines above).");
+	bool ns = features_ns_ok(&f) && ok;
+	fprintf(out, "\n%s\n", ns   ? "greywall can sandbox commands on this machine (default mode and --no-bwrap)."
+				 : ok ? "greywall --no-bwrap can sandbox commands on this machine; the default "
+					"(namespace) mode cannot (see the ✗ lines above)."
+				      : "greywall cannot sandbox commands on this machine (see the ✗ lines above).");
 	return ok ? 0 : 1;
 }

@@ -11,12 +11,18 @@ struct gw_features {
 	int landlock_abi;       /* >= 1, or -errno */
 	bool landlock_works;    /* a restricted child was really denied a read */
 	bool seccomp_works;     /* greywall's filter loaded and denied ptrace */
-	bool userns;            /* an unprivileged user namespace could be created */
-	bool bwrap;             /* /usr/bin/bwrap is installed */
+	bool userns;            /* a user + network namespace could be created */
+	char userns_why[512];   /* if not: the diagnosis */
+	bool bwrap;             /* bubblewrap is installed (root-owned, fixed path) */
+	bool ns_sandbox;        /* `greywall -- true` really ran in the namespace sandbox */
+	char ns_why[512];       /* if not: its first error line */
 	bool dev_net_tun;       /* /dev/net/tun exists */
 };
 
 void features_probe(struct gw_features *f);
+
+/* true when the default (namespace) mode works here. */
+bool features_ns_ok(const struct gw_features *f);
 
 /* true when --no-bwrap can enforce the full policy here. */
 bool features_nobwrap_ok(const struct gw_features *f);

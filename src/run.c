@@ -10,11 +10,15 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <arpa/inet.h>
+#include <stdio.h>
+
 #include "cmdpolicy.h"
 #include "config-validate.h"
 #include "envsan.h"
 #include "fs.h"
 #include "log.h"
+#include "nsrun.h"
 #include "policy.h"
 #include "proxyurl.h"
 #include "supervise.h"
@@ -31,7 +35,28 @@ struct run_ctx {
 	char *cmd_name;
 	int tmp_parent_fd;
 	char *tmp_name;
+	bool namespaces;   /* default mode (bubblewrap), not --no-bwrap */
+	struct gw_ns_args ns;
 };
+
+static void add_forward(struct run_ctx *c, uint16_t port, const struct sockaddr_in *host,
+			const char *what)
+{
+	struct gw_ns_args *a = &c->ns;
+	for (int i = 0; i < a->n_forwards; i++) {
+		if (a->forwards[i].inside_port != port)
+			continue;
+		if (a->forwards[i].host.sin_addr.s_addr != host->sin_addr.s_addr)
+			die(GW_EXIT_USAGE, "%s and %s both need port %u inside the sandbox",
+			    a->forwards[i].what, what, port);
+		return;
+	}
+	if (a->n_forwards >= GW_MAX_FORWARDS)
+		die(GW_EXIT_USAGE, "too many forwarded ports");
+	struct gw_forward *f = &a->forwards[a->n_forwards++];
+	*f = (struct gw_forward){ .inside_port = port, .host = *host };
+	snprintf(f->what, sizeof f->what, "%s", what);
+}
 
 void run_load_config(const struct gw_opts *o, struct gw_config *cfg)
 {
@@ -71,6 +96,19 @@ static void check_command_policy(const struct gw_opts *o, const struct gw_config
 		die(GW_EXIT_USAGE, "%s", err.msg);
 }
 
+/* In the namespace mode the sandbox reaches a proxy through a relay on its
+ * own loopback, at the proxy's port. */
+static void forward_proxy(struct run_ctx *c, struct gw_proxy_url *u, const char *what)
+{
+	struct sockaddr_in host = { .sin_family = AF_INET, .sin_port = htons(u->port) };
+	if (inet_pton(AF_INET, u->host, &host.sin_addr) != 1)
+		die(GW_EXIT_USAGE, "%s: %s: only IPv4 proxy addresses can be relayed into the "
+		    "namespace sandbox", what, u->host);
+	add_forward(c, u->port, &host, what);
+	free(u->host);
+	u->host = xstrdup("127.0.0.1");
+}
+
 /* Parse, validate and prepare one proxy URL for the sandbox: numeric host
  * (the sandbox has no DNS), credentials added when there are none. */
 static char *prepare_proxy(struct run_ctx *c, const char *url, const char *what,
@@ -90,8 +128,10 @@ static char *prepare_proxy(struct run_ctx *c, const char *url, const char *what,
 		free(u.scheme);
 		u.scheme = xstrdup(scheme_out);
 	}
-	if (c->rt.n_connect_ports < GW_MAX_PORTS)
-		c->rt.connect_ports[c->rt.n_connect_ports++] = u.port;
+	if (c->namespaces)
+		forward_proxy(c, &u, what);
+	else
+		runtime_add_port(c->rt.connect_ports, &c->rt.n_connect_ports, u.port);
 	char *r = proxyurl_format(&u);
 	proxyurl_free(&u);
 	return r;
@@ -177,12 +217,29 @@ static void setup_runtime(struct run_ctx *c, const struct gw_opts *o)
 		home = pw->pw_dir;
 	c->rt.home = home && home[0] == '/' ? fs_normalize(home) : NULL;
 	c->rt.allow_degraded = o->allow_degraded || c->cfg.allow_degraded;
-	if (c->cfg.network.allow_unix_sockets && !c->cfg.network.allow_all_unix_sockets)
+	if (c->cfg.network.allow_unix_sockets && !c->cfg.network.allow_all_unix_sockets && !c->namespaces)
 		die(GW_EXIT_USAGE, "network.allowUnixSockets cannot be enforced per socket with --no-bwrap "
 		    "(Landlock cannot restrict unix socket connections on this kernel); "
 		    "remove it, or allow every unix socket with \"allowAllUnixSockets\": true");
 	if (c->cfg.network.allow_local_outbound == GW_TRUE)
-		log_warn("network.allowLocalOutbound has no effect with --no-bwrap: only the proxy is reachable");
+		log_warn("network.allowLocalOutbound has no effect yet: only the proxy and -f ports "
+			 "are reachable");
+	/* Without namespaces a server inside listens on the host's loopback
+	 * itself, and host services are reached directly: the flags only open
+	 * the Landlock port rules. */
+	for (int i = 0; i < o->n_ports && !c->namespaces; i++)
+		runtime_add_port(c->rt.bind_ports, &c->rt.n_bind_ports, o->ports[i]);
+	for (int i = 0; i < o->n_forwards; i++) {
+		if (!c->namespaces) {
+			runtime_add_port(c->rt.connect_ports, &c->rt.n_connect_ports, o->forwards[i]);
+			continue;
+		}
+		struct sockaddr_in host = { .sin_family = AF_INET, .sin_port = htons(o->forwards[i]),
+					    .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+		char what[32];
+		snprintf(what, sizeof what, "-f %u", o->forwards[i]);
+		add_forward(c, o->forwards[i], &host, what);
+	}
 }
 
 /* The policy travels to the wrapper in a sealed memfd, never in argv or the
@@ -205,17 +262,9 @@ static int policy_memfd(const struct run_ctx *c)
 	return steal_fd(&fd);
 }
 
-static char **wrapper_argv(const struct gw_opts *o, int policy_fd)
+/* The command as the wrapper executes it. */
+static char **command_argv(const struct gw_opts *o, char **v)
 {
-	char **v = NULL;
-	v = gw_strv_push(v, "/proc/self/exe");
-	v = gw_strv_push(v, "--landlock-apply");
-	v = gw_strv_push(v, "--seccomp");
-	if (o->debug)
-		v = gw_strv_push(v, "--debug");
-	v = gw_strv_push(v, "--policy-fd");
-	v = gw_strv_push_take(v, xasprintf("%d", policy_fd));
-	v = gw_strv_push(v, "--");
 	if (o->shell_cmd) {
 		v = gw_strv_push(v, access("/bin/bash", X_OK) == 0 ? "/bin/bash" : "/bin/sh");
 		v = gw_strv_push(v, "-c");
@@ -227,14 +276,43 @@ static char **wrapper_argv(const struct gw_opts *o, int policy_fd)
 	return v;
 }
 
+static char **wrapper_argv(const struct gw_opts *o, int policy_fd)
+{
+	char **v = NULL;
+	v = gw_strv_push(v, "/proc/self/exe");
+	v = gw_strv_push(v, "--landlock-apply");
+	v = gw_strv_push(v, "--seccomp");
+	if (o->debug)
+		v = gw_strv_push(v, "--debug");
+	v = gw_strv_push(v, "--policy-fd");
+	v = gw_strv_push_take(v, xasprintf("%d", policy_fd));
+	v = gw_strv_push(v, "--");
+	return command_argv(o, v);
+}
+
+/* The default mode: /tmp inside is private, the rest is nsrun.c's. */
+static int run_namespaces(struct run_ctx *c, const struct gw_opts *o)
+{
+	const char *names[] = { "TMPDIR", "TMP", "TEMP", "TEMPDIR", NULL };
+	for (size_t i = 0; names[i]; i++)
+		c->env = envsan_set(c->env, names[i], "/tmp");
+	c->ns.opts = o;
+	c->ns.cfg = &c->cfg;
+	c->ns.rt = &c->rt;
+	c->ns.env = c->env;
+	c->ns.cmd = command_argv(o, NULL);
+	int status = nsrun(&c->ns);
+	gw_strv_free(c->ns.cmd);
+	return status;
+}
+
 int run_command(const struct gw_opts *o)
 {
 	struct run_ctx c = { .tmp_parent_fd = -1 };
 	run_load_config(o, &c.cfg);
-	if (!o->no_bwrap)
-		die(GW_EXIT_USAGE, "the namespace (bubblewrap) sandbox is not available in this "
-		    "version yet; only --no-bwrap is: run `greywall --no-bwrap -- COMMAND`");
-	log_debug("--no-bwrap mode: Landlock + seccomp only, no namespaces");
+	c.namespaces = !o->no_bwrap;
+	log_debug(c.namespaces ? "namespace mode: bubblewrap, Landlock and seccomp"
+			       : "--no-bwrap mode: Landlock + seccomp only, no namespaces");
 	check_command_policy(o, &c.cfg);
 	c.cmd_name = command_name(o);
 	c.env = envsan_copy(environ);
@@ -242,10 +320,18 @@ int run_command(const struct gw_opts *o)
 	validate_flag("--http-proxy", o->http_proxy, config_check_http_url);
 	validate_flag("--dns", o->dns, config_check_dns_addr);
 	if (o->dns)
-		log_debug("--dns %s: not used by --no-bwrap (the sandbox has no DNS; the proxy resolves names)", o->dns);
+		log_debug("--dns %s: not used (the sandbox has no DNS; the proxy resolves names)", o->dns);
 	setup_runtime(&c, o);
 	setup_proxy_env(&c, o);
 	c.env = envsan_set(c.env, "GREYWALL_SANDBOX", "1");
+	if (c.namespaces) {
+		int st = run_namespaces(&c, o);
+		gw_strv_free(c.env);
+		free(c.cmd_name);
+		config_free(&c.cfg);
+		runtime_free(&c.rt);
+		return st;
+	}
 	make_tmpdir(&c);
 	int pfd = policy_memfd(&c);
 	_cleanup_strv_ char **argv = wrapper_argv(o, pfd);
@@ -253,7 +339,8 @@ int run_command(const struct gw_opts *o)
 		_cleanup_free_ char *line = gw_shell_join(argv);
 		log_debug("running: %s", line);
 	}
-	int status = supervise_run(argv, c.env, pfd);
+	struct gw_supervise sup = { .argv = argv, .env = c.env, .keep_fds = &pfd, .n_keep_fds = 1, .pty = true };
+	int status = supervise_run(&sup);
 	cleanup_tmpdir(&c);
 	gw_strv_free(c.env);
 	free(c.cmd_name);

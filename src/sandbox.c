@@ -22,12 +22,22 @@ extern char **environ;
 struct wrapper_args {
 	bool debug;
 	int policy_fd;
+	int ready_fd;
 	char **cmd;
 };
 
+static int parse_fd(const char *flag, const char *v)
+{
+	char *end;
+	long fd = strtol(v, &end, 10);
+	if (*end || fd < 3 || fd > 1 << 20)
+		die(GW_EXIT_SETUP, "--landlock-apply: bad %s \"%s\"", flag, v);
+	return (int)fd;
+}
+
 static void parse_args(int argc, char **argv, struct wrapper_args *a)
 {
-	*a = (struct wrapper_args){ .policy_fd = -1 };
+	*a = (struct wrapper_args){ .policy_fd = -1, .ready_fd = -1 };
 	int i = 2;
 	for (; i < argc; i++) {
 		if (strcmp(argv[i], "--") == 0) {
@@ -38,11 +48,11 @@ static void parse_args(int argc, char **argv, struct wrapper_args *a)
 		} else if (strcmp(argv[i], "--seccomp") == 0) {
 			/* always on */
 		} else if (strcmp(argv[i], "--policy-fd") == 0 && i + 1 < argc) {
-			char *end;
-			long fd = strtol(argv[++i], &end, 10);
-			if (*end || fd < 3 || fd > 1 << 20)
-				die(GW_EXIT_SETUP, "--landlock-apply: bad --policy-fd \"%s\"", argv[i]);
-			a->policy_fd = (int)fd;
+			a->policy_fd = parse_fd(argv[i], argv[i + 1]);
+			i++;
+		} else if (strcmp(argv[i], "--ready-fd") == 0 && i + 1 < argc) {
+			a->ready_fd = parse_fd(argv[i], argv[i + 1]);
+			i++;
 		} else {
 			break;
 		}
@@ -160,6 +170,13 @@ void sandbox_main(int argc, char **argv)
 	}
 	config_free(&cfg);
 	runtime_free(&rt);
+	/* Tell the supervisor that every layer is in place: whatever fails
+	 * from here on is the command's own doing. */
+	if (a.ready_fd >= 0) {
+		if (write(a.ready_fd, "1", 1) != 1)
+			exit(GW_EXIT_SETUP);
+		close(a.ready_fd);
+	}
 	exit(sandbox_exec(a.cmd, environ));
 }
 
@@ -191,12 +208,31 @@ static int check_abi(int abi, const struct gw_runtime *rt)
 	return -EOPNOTSUPP;
 }
 
+/* Inside the namespace sandbox the mounts already enforce every deny (and
+ * pinning here would freeze the workspace's top level); what Landlock adds
+ * is the grants, including the sandbox's private writable trees. */
+static void namespace_view(struct gw_fs_spec *spec, const struct gw_config *cfg,
+			   const struct gw_runtime *rt)
+{
+	for (size_t i = 0; i < spec->n_denies; i++)
+		free(spec->denies[i].path);
+	spec->n_denies = 0;
+	/* Listing directories shows only what is mounted. */
+	fs_spec_grant(spec, "/", GW_LL_FS_READ_DIR, true);
+	fs_spec_grant(spec, "/tmp", GW_LL_FS_ALL, true);
+	fs_spec_grant(spec, "/dev/shm", GW_LL_FS_ALL, true);
+	if (rt->home && config_default_deny_read(cfg))
+		fs_spec_grant(spec, rt->home, GW_LL_FS_ALL, true);
+}
+
 static int add_fs_rules(int rfd, const struct gw_config *cfg, const struct gw_runtime *rt,
 			uint64_t handled)
 {
 	struct gw_fs_spec spec;
 	struct gw_error err = { 0 };
 	int r = policy_build_fs(cfg, rt, &spec, &err);
+	if (r == 0 && rt->namespaces)
+		namespace_view(&spec, cfg, rt);
 	struct gw_fs_plan plan = { 0 };
 	if (r == 0)
 		r = fspolicy_plan(&spec, handled, &plan, &err);
@@ -220,15 +256,26 @@ static int add_fs_rules(int rfd, const struct gw_config *cfg, const struct gw_ru
 	return r;
 }
 
-static int add_net_rules(int rfd, const struct gw_runtime *rt)
+static int allow_ports(int rfd, const uint16_t *ports, int n, uint64_t right, const char *what)
 {
-	for (int i = 0; i < rt->n_connect_ports; i++) {
-		int r = landlock_allow_port(rfd, rt->connect_ports[i], GW_LL_NET_CONNECT_TCP);
+	for (int i = 0; i < n; i++) {
+		int r = landlock_allow_port(rfd, ports[i], right);
 		if (r < 0)
-			return log_error_errno(r, "landlock: cannot allow port %u", rt->connect_ports[i]), r;
-		log_debug("landlock: allow TCP connect to port %u", rt->connect_ports[i]);
+			return log_error_errno(r, "landlock: cannot allow port %u", ports[i]), r;
+		log_debug("landlock: allow TCP %s on port %u", what, ports[i]);
 	}
 	return 0;
+}
+
+static int add_net_rules(int rfd, const struct gw_runtime *rt, uint64_t net)
+{
+	int r = 0;
+	if (net & GW_LL_NET_CONNECT_TCP)
+		r = allow_ports(rfd, rt->connect_ports, rt->n_connect_ports, GW_LL_NET_CONNECT_TCP,
+				"connect");
+	if (r == 0 && (net & GW_LL_NET_BIND_TCP))
+		r = allow_ports(rfd, rt->bind_ports, rt->n_bind_ports, GW_LL_NET_BIND_TCP, "bind");
+	return r;
 }
 
 int sandbox_apply_landlock(const struct gw_config *cfg, const struct gw_runtime *rt)
@@ -253,8 +300,8 @@ int sandbox_apply_landlock(const struct gw_config *cfg, const struct gw_runtime 
 		return rfd;
 	}
 	int r = add_fs_rules(rfd, cfg, rt, fs);
-	if (r == 0 && (net & GW_LL_NET_CONNECT_TCP))
-		r = add_net_rules(rfd, rt);
+	if (r == 0)
+		r = add_net_rules(rfd, rt, net);
 	if (r == 0 && (r = landlock_enforce(rfd)) < 0)
 		log_error_errno(r, "landlock: cannot enforce the ruleset");
 	return r;

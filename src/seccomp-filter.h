@@ -1,13 +1,18 @@
-/* seccomp-filter.h: greywall's seccomp policy, built with libseccomp and
- * loaded in-process (after PR_SET_NO_NEW_PRIVS) right before execve.
+/* seccomp-filter.h: greywall's seccomp policy, loaded in-process (after
+ * PR_SET_NO_NEW_PRIVS) right before execve.
  *
- * Only the native architecture is accepted: i386 (int 0x80) and x32 system
- * calls kill the process.  Denied calls fail with EPERM, except clone3,
- * which fails with ENOSYS so that libc falls back to clone(), where the
- * namespace flags can be inspected. */
+ * The policy is written once, as libseccomp rules, in seccomp-rules.c; the
+ * build compiles it into BPF (seccomp-bpf.h) so that greywall itself needs
+ * no libseccomp and spends no startup time on it.
+ *
+ * Only the architecture greywall was built for is accepted: i386 (int 0x80)
+ * and x32 system calls kill the process.  Denied calls fail with EPERM,
+ * except clone3, which fails with ENOSYS so that libc falls back to
+ * clone(), where the namespace flags can be inspected. */
 #pragma once
 
 #include <stdbool.h>
+#include <stddef.h>
 
 struct gw_seccomp_opts {
 	/* A network namespace captures all traffic (--netns): UDP and other
@@ -18,10 +23,15 @@ struct gw_seccomp_opts {
 	bool allow_unix_sockets;
 };
 
-/* Build the filter and load it into the calling thread.  Returns 0 or
+struct gw_seccomp_prog;
+
+/* The precompiled program for opts: static data, never freed. */
+const struct gw_seccomp_prog *seccomp_filter_program(const struct gw_seccomp_opts *opts);
+
+/* Loads the program for opts into the calling thread.  Returns 0 or
  * -errno.  Sets PR_SET_NO_NEW_PRIVS itself. */
 int seccomp_filter_apply(const struct gw_seccomp_opts *opts);
 
-/* Write the filter as libseccomp pseudo-code (PFC) to fd, for --debug and
- * for tests.  Returns 0 or -errno. */
-int seccomp_filter_export_pfc(const struct gw_seccomp_opts *opts, int fd);
+/* Writes the program for opts to fd as raw struct sock_filter records,
+ * the format bubblewrap's --seccomp FD reads.  Returns 0 or -errno. */
+int seccomp_filter_write_bpf(const struct gw_seccomp_opts *opts, int fd);

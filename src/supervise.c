@@ -3,23 +3,48 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/signalfd.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "cleanup.h"
+#include "evloop.h"
 #include "log.h"
+#include "pty.h"
+#include "util.h"
 
 #define REAP_ROUNDS 64
 
-static const int forwarded[] = { SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGWINCH };
+/* Passed on to the command whoever sent them: the command has a session of
+ * its own, so not even the terminal reaches it directly any more. */
+static const int forwarded[] = { SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2 };
+
+struct sv {
+	const struct gw_supervise *s;
+	struct gw_evloop loop;
+	struct gw_ev sig;            /* signalfd */
+	struct gw_pty *pty;          /* NULL: no pseudo-terminal */
+	struct gw_relay_set *relays;
+	pid_t child;
+	int status;
+	bool exited;
+};
+
+/* What the child needs, computed before fork so that it only makes
+ * system calls. */
+struct child_plan {
+	pid_t parent;
+	sigset_t orig_mask;
+	int slave;                   /* pty slave, or -1 */
+	const int *keep;             /* sorted */
+	size_t n_keep;
+};
 
 int supervise_exit_code(int status)
 {
@@ -30,37 +55,73 @@ int supervise_exit_code(int status)
 	return GW_EXIT_SETUP;
 }
 
-static void close_other_fds(int keep_fd)
+/* ---- the child ------------------------------------------------------- */
+
+static int keep_fd(int fd)
 {
-	/* Inherited descriptors (sockets, directories of the launcher) must
-	 * not reach the sandbox. */
-	if (keep_fd >= 3) {
-		if (keep_fd > 3)
-			syscall(SYS_close_range, 3u, (unsigned)keep_fd - 1, 0u);
-		syscall(SYS_close_range, (unsigned)keep_fd + 1, ~0u, 0u);
-		int fl = fcntl(keep_fd, F_GETFD);
-		if (fl >= 0)
-			fcntl(keep_fd, F_SETFD, fl & ~FD_CLOEXEC);
-	} else {
-		syscall(SYS_close_range, 3u, ~0u, 0u);
-	}
+	int fl = fcntl(fd, F_GETFD);
+	if (fl < 0 || fcntl(fd, F_SETFD, fl & ~FD_CLOEXEC) < 0)
+		return -errno;
+	return 0;
 }
 
-static __attribute__((noreturn)) void child_exec(char **argv, char **env, int keep_fd,
-						 pid_t parent, const sigset_t *orig)
+static int close_range_from(unsigned lo, unsigned hi)
 {
-	/* If greywall dies, the command must not carry on unsupervised. */
-	if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 || getppid() != parent)
-		_exit(GW_EXIT_SETUP);
-	for (size_t i = 0; i < sizeof forwarded / sizeof forwarded[0]; i++)
-		signal(forwarded[i], SIG_DFL);
-	signal(SIGCHLD, SIG_DFL);
-	sigprocmask(SIG_SETMASK, orig, NULL);
-	close_other_fds(keep_fd);
-	execve(argv[0], argv, env);
-	log_error_errno(errno, "cannot start the sandbox (%s)", argv[0]);
+	return syscall(SYS_close_range, lo, hi, 0u) < 0 ? -errno : 0;
+}
+
+/* Inherited descriptors (sockets, directories of the launcher, greywall's
+ * own epoll and relay sockets) must not reach the sandbox. */
+static int close_other_fds(const int *keep, size_t n)
+{
+	unsigned next = 3;
+	for (size_t i = 0; i < n; i++) {
+		int fd = keep[i], r = 0;
+		if (fd < 0)
+			continue;
+		if ((unsigned)fd > next)
+			r = close_range_from(next, (unsigned)fd - 1);
+		if (r == 0)
+			r = keep_fd(fd);
+		if (r < 0)
+			return r;
+		if ((unsigned)fd >= next)
+			next = (unsigned)fd + 1;
+	}
+	return close_range_from(next, ~0u);
+}
+
+static __attribute__((noreturn)) void child_fail(int err, const char *what)
+{
+	log_error_errno(err, "cannot start the sandbox: %s", what);
 	_exit(GW_EXIT_SETUP);
 }
+
+static __attribute__((noreturn)) void child_exec(const struct gw_supervise *s,
+						 const struct child_plan *cp)
+{
+	/* If greywall dies, the command must not carry on unsupervised. */
+	if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 || getppid() != cp->parent)
+		_exit(GW_EXIT_SETUP);
+	sigprocmask(SIG_SETMASK, &cp->orig_mask, NULL);
+	/* A session of its own: no controlling terminal but the pty, so
+	 * /dev/tty and TIOCSTI cannot reach the user's terminal. */
+	if (setsid() < 0)
+		child_fail(errno, "setsid");
+	int r = cp->slave >= 0 ? pty_child_attach(cp->slave) : 0;
+	if (r < 0)
+		child_fail(r, "attaching the pseudo-terminal");
+	if (s->child_setup && s->child_setup(s->ctx) < 0)
+		_exit(GW_EXIT_SETUP);
+	r = close_other_fds(cp->keep, cp->n_keep);
+	if (r < 0)
+		child_fail(r, "closing inherited descriptors");
+	execve(s->argv[0], s->argv, s->env);
+	log_error_errno(errno, "cannot start the sandbox (%s)", s->argv[0]);
+	_exit(GW_EXIT_SETUP);
+}
+
+/* ---- leftovers ------------------------------------------------------- */
 
 static void read_children(pid_t *out, size_t cap, size_t *n)
 {
@@ -99,63 +160,235 @@ static void reap_leftovers(void)
 	}
 }
 
-static void forward(pid_t child, const siginfo_t *si)
-{
-	/* Signals the terminal generated (Ctrl-C, resize, hangup) already went
-	 * to the whole foreground process group, the command included. */
-	if (si->si_code == SI_KERNEL)
-		return;
-	log_debug("forwarding signal %d to %d", si->si_signo, (int)child);
-	kill(child, si->si_signo);
-}
+/* ---- signals --------------------------------------------------------- */
 
-static int wait_child(pid_t child, const sigset_t *set)
+static void block_signals(sigset_t *set, sigset_t *orig)
 {
-	for (;;) {
-		siginfo_t si;
-		if (sigwaitinfo(set, &si) < 0) {
-			if (errno == EINTR)
-				continue;
-			die_errno(GW_EXIT_SETUP, errno, "sigwaitinfo");
-		}
-		if (si.si_signo != SIGCHLD) {
-			forward(child, &si);
-			continue;
-		}
-		int status;
-		pid_t p;
-		while ((p = waitpid(-1, &status, WNOHANG)) > 0)
-			if (p == child)
-				return status;
-	}
-}
-
-int supervise_run(char **argv, char **env, int keep_fd)
-{
-	sigset_t set, orig;
-	sigemptyset(&set);
+	sigemptyset(set);
 	for (size_t i = 0; i < sizeof forwarded / sizeof forwarded[0]; i++) {
-		/* A shell starts background jobs with INT and QUIT ignored; an
-		 * ignored signal is discarded before sigwaitinfo() can see it,
-		 * and greywall must still forward it. */
+		/* A shell starts background jobs with INT and QUIT ignored;
+		 * greywall must still forward them, and the command should
+		 * see them with their default action. */
 		signal(forwarded[i], SIG_DFL);
-		sigaddset(&set, forwarded[i]);
+		sigaddset(set, forwarded[i]);
 	}
-	sigaddset(&set, SIGCHLD);
-	sigprocmask(SIG_BLOCK, &set, &orig);
+	/* Inherited SIG_IGN for SIGCHLD would make children reap
+	 * themselves, for greywall and for the command. */
+	signal(SIGCHLD, SIG_DFL);
+	signal(SIGWINCH, SIG_DFL);
+	sigaddset(set, SIGCHLD);
+	sigaddset(set, SIGWINCH);
+	sigaddset(set, SIGCONT);
+	/* A launcher that ignores SIGTSTP does not want greywall stopped. */
+	struct sigaction sa;
+	if (sigaction(SIGTSTP, NULL, &sa) == 0 && sa.sa_handler != SIG_IGN)
+		sigaddset(set, SIGTSTP);
+	sigprocmask(SIG_BLOCK, set, orig);
+}
+
+static void forward(struct sv *sv, int sig)
+{
+	/* Once reaped, the child's pid may belong to someone else. */
+	if (sv->exited)
+		return;
+	const struct gw_supervise *s = sv->s;
+	pid_t t = s->signal_target ? s->signal_target(sv->child, s->ctx) : sv->child;
+	if (t <= 0)
+		return;
+	log_debug("forwarding signal %d to %d", sig, (int)t);
+	if (kill(t, sig) < 0 && errno != ESRCH)
+		log_debug("kill(%d, %d): %s", (int)t, sig, strerror(errno));
+}
+
+static void reap(struct sv *sv)
+{
+	int status;
+	pid_t p;
+	while ((p = waitpid(-1, &status, WNOHANG)) > 0) {
+		if (p != sv->child)
+			continue;
+		sv->status = status;
+		sv->exited = true;
+		sv->loop.stop = true;
+	}
+}
+
+/* SIGTSTP (^Z without a pty, or kill -TSTP): stop the command as the
+ * terminal would have, give the terminal back cooked, then stop. */
+static void suspend(struct sv *sv)
+{
+	forward(sv, SIGTSTP);
+	if (sv->pty)
+		pty_suspend(sv->pty);
+	kill(getpid(), SIGSTOP);
+}
+
+static void resume(struct sv *sv)
+{
+	forward(sv, SIGCONT);
+	if (sv->pty)
+		pty_resume(sv->pty);
+}
+
+static void on_signal(struct sv *sv, int sig)
+{
+	switch (sig) {
+	case SIGCHLD:
+		reap(sv);
+		break;
+	case SIGWINCH:
+		/* With a pty, the new size set on it is what signals the
+		 * command's foreground group. */
+		if (sv->pty)
+			pty_winch(sv->pty);
+		else
+			forward(sv, sig);
+		break;
+	case SIGTSTP:
+		suspend(sv);
+		break;
+	case SIGCONT:
+		resume(sv);
+		break;
+	default:
+		forward(sv, sig);
+		break;
+	}
+}
+
+static void sig_cb(struct gw_ev *ev, uint32_t events)
+{
+	struct sv *sv = gw_container_of(ev, struct sv, sig);
+	struct signalfd_siginfo si;
+	while (read(ev->fd, &si, sizeof si) == (ssize_t)sizeof si)
+		on_signal(sv, (int)si.ssi_signo);
+}
+
+/* Signals that arrive after the command's end are not for anyone; read
+ * them now so that unblocking them does not kill greywall. */
+static void drop_pending_signals(struct sv *sv)
+{
+	struct signalfd_siginfo si;
+	if (sv->sig.fd < 0)
+		return;
+	while (read(sv->sig.fd, &si, sizeof si) == (ssize_t)sizeof si)
+		;
+	evloop_close(&sv->loop, &sv->sig);
+}
+
+/* ---- the supervisor -------------------------------------------------- */
+
+static void close_keep_fds(const struct gw_supervise *s)
+{
+	for (size_t i = 0; i < s->n_keep_fds; i++)
+		if (s->keep_fds[i] > 2)
+			gw_close_fd(s->keep_fds[i]);
+}
+
+static int prepare(struct sv *sv, const sigset_t *set)
+{
+	const struct gw_supervise *s = sv->s;
+	int r = evloop_init(&sv->loop);
+	if (r < 0) {
+		for (size_t i = 0; i < s->n_relays; i++)
+			gw_close_fd(s->relays[i].listen_fd);
+		log_error_errno(r, "epoll");
+		return r;
+	}
+	r = relay_start(&sv->loop, s->relays, s->n_relays, &sv->relays);
+	if (r < 0) {
+		log_error_errno(r, "cannot start the port relays");
+		return r;
+	}
+	evloop_ev_init(&sv->sig, signalfd(-1, set, SFD_NONBLOCK | SFD_CLOEXEC), sig_cb);
+	r = sv->sig.fd < 0 ? -errno : evloop_set(&sv->loop, &sv->sig, EPOLLIN);
+	if (r < 0) {
+		log_error_errno(r, "signalfd");
+		return r;
+	}
+	if (!s->pty)
+		return 0;
+	r = pty_open(&sv->pty);
+	if (r < 0 && r != -ENOTTY)
+		log_warn("cannot create a pseudo-terminal (%s): the command runs without a "
+			 "controlling terminal", strerror(-r));
+	return 0;
+}
+
+static int cmp_int(const void *a, const void *b)
+{
+	int x = *(const int *)a, y = *(const int *)b;
+	return (x > y) - (x < y);
+}
+
+static int start_child(struct sv *sv, const sigset_t *orig)
+{
+	const struct gw_supervise *s = sv->s;
+	struct child_plan cp = {
+		.parent = getpid(),
+		.orig_mask = *orig,
+		.slave = sv->pty ? pty_slave_fd(sv->pty) : -1,
+		.n_keep = s->n_keep_fds,
+	};
+	_cleanup_free_ int *keep = NULL;
+	if (cp.n_keep) {
+		keep = xmalloc(cp.n_keep * sizeof *keep);
+		memcpy(keep, s->keep_fds, cp.n_keep * sizeof *keep);
+		qsort(keep, cp.n_keep, sizeof *keep, cmp_int);
+	}
+	cp.keep = keep;
+	fflush(NULL);
+	pid_t pid = fork();
+	if (pid < 0) {
+		int err = errno;
+		log_error_errno(err, "fork");
+		return -err;
+	}
+	if (pid == 0)
+		child_exec(s, &cp);
+	sv->child = pid;
+	return 0;
+}
+
+static void run_loop(struct sv *sv)
+{
+	if (sv->pty) {
+		int r = pty_start(sv->pty, &sv->loop);
+		if (r < 0) {
+			/* The command would block on a pty nobody reads. */
+			log_error_errno(r, "cannot relay the pseudo-terminal");
+			kill(sv->child, SIGKILL);
+		}
+	}
+	int r = evloop_run(&sv->loop);
+	if (r == 0)
+		return;
+	log_error_errno(r, "supervisor event loop");
+	kill(sv->child, SIGKILL);
+	while (waitpid(sv->child, &sv->status, 0) < 0 && errno == EINTR)
+		;
+	sv->exited = true;
+}
+
+int supervise_run(const struct gw_supervise *s)
+{
+	struct sv sv = { .s = s, .loop.epfd = -1, .sig.fd = -1, .child = -1 };
+	sigset_t set, orig;
+	block_signals(&set, &orig);
 	if (prctl(PR_SET_CHILD_SUBREAPER, 1) < 0)
 		log_warn("cannot become subreaper: background processes may outlive the command");
-	pid_t parent = getpid();
-	fflush(NULL);
-	pid_t child = fork();
-	if (child < 0)
-		die_errno(GW_EXIT_SETUP, errno, "fork");
-	if (child == 0)
-		child_exec(argv, env, keep_fd, parent, &orig);
-	if (keep_fd >= 0)
-		close(keep_fd);
-	int status = wait_child(child, &set);
-	reap_leftovers();
+	int r = prepare(&sv, &set);
+	if (r == 0)
+		r = start_child(&sv, &orig);
+	close_keep_fds(s);
+	if (r == 0)
+		run_loop(&sv);
+	relay_stop(sv.relays);
+	pty_finish(sv.pty);
+	drop_pending_signals(&sv);
+	evloop_free(&sv.loop);
+	if (r == 0)
+		reap_leftovers();
 	sigprocmask(SIG_SETMASK, &orig, NULL);
-	return supervise_exit_code(status);
+	return r < 0 ? GW_EXIT_SETUP : supervise_exit_code(sv.status);
 }

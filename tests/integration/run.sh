@@ -252,7 +252,6 @@ expect_fail_out "empty --settings file is an error" "empty" as_user "$GW" --no-b
 expect_fail_out "missing --settings file is an error" "no such file|No such file" as_user "$GW" --no-bwrap -s "$T/conf/nope.json" -- true
 expect_fail_out "bad --proxy is rejected" "proxy" gw --proxy "http://127.0.0.1:1" -- true
 expect_fail_out "bad --dns is rejected like the config key" "must include a port" gw --dns localhost -- true
-expect_fail_out "without --no-bwrap greywall says only --no-bwrap works" "--no-bwrap" as_user "$GW" -s "$CONF" -- true
 
 # ===== kernel features missing: fail closed ===================================
 expect "no Landlock: setup fails with 125" 125 as_user "$T/bin/no-landlock" "$GW" --no-bwrap -s "$CONF" -- true

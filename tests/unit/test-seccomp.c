@@ -1,4 +1,9 @@
-/* test-seccomp.c: unit tests for seccomp-filter.c.
+/* test-seccomp.c: unit tests for seccomp-filter.c and seccomp-rules.c.
+ *
+ * The behaviour checks load the programs compiled into greywall
+ * (seccomp-bpf.h) the way greywall does; other tests rebuild the policy
+ * with libseccomp and check that the embedded copy is what it produces
+ * today, and that programs for foreign architectures are sound.
  *
  * A loaded filter cannot be removed, so every check runs in a forked child
  * that applies the filter first.  The child reports a failed check on
@@ -18,6 +23,7 @@
 #endif
 #include "seccomp-filter.h"
 
+#include <endian.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <ifaddrs.h>
@@ -37,7 +43,12 @@
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
+#include <linux/seccomp.h>
 
+#include <seccomp.h>
+
+#include "seccomp-bpf.h"
+#include "seccomp-rules.h"
 #include "tap.h"
 
 #ifndef __NR_open_tree_attr
@@ -61,6 +72,10 @@
 static const struct gw_seccomp_opts opts_default = { 0 };
 static const struct gw_seccomp_opts opts_netns = { .netns_capture = true };
 static const struct gw_seccomp_opts opts_unix = { .allow_unix_sockets = true };
+static const struct gw_seccomp_opts opts_netns_unix = {
+	.netns_capture = true,
+	.allow_unix_sockets = true,
+};
 
 /* ---- child side ------------------------------------------------------ */
 
@@ -149,17 +164,33 @@ static long raw_clone(unsigned long flags)
 
 /* ---- parent side ----------------------------------------------------- */
 
-/* Runs fn in a child that applies the filter for opts first (no filter
- * when opts is NULL) and returns the child's wait status. */
-static int run_child(const struct gw_seccomp_opts *opts, void (*fn)(void))
+static pid_t fork_child(void)
 {
 	pid_t pid;
-	int st;
 
 	fflush(stdout);
 	pid = fork();
 	if (pid < 0)
 		TAP_FAIL("fork: %s", strerror(errno));
+	return pid;
+}
+
+static int wait_child(pid_t pid)
+{
+	int st;
+
+	while (waitpid(pid, &st, 0) < 0)
+		if (errno != EINTR)
+			TAP_FAIL("waitpid: %s", strerror(errno));
+	return st;
+}
+
+/* Runs fn in a child that applies the filter for opts first (no filter
+ * when opts is NULL) and returns the child's wait status. */
+static int run_child(const struct gw_seccomp_opts *opts, void (*fn)(void))
+{
+	pid_t pid = fork_child();
+
 	if (pid == 0) {
 		if (opts) {
 			int ret = seccomp_filter_apply(opts);
@@ -171,10 +202,31 @@ static int run_child(const struct gw_seccomp_opts *opts, void (*fn)(void))
 		fn();
 		_exit(0);
 	}
-	while (waitpid(pid, &st, 0) < 0)
-		if (errno != EINTR)
-			TAP_FAIL("waitpid: %s", strerror(errno));
-	return st;
+	return wait_child(pid);
+}
+
+/* Same with a program loaded as is, the way seccomp_filter_apply() loads
+ * its own. */
+static int run_child_prog(const struct sock_filter *insns, size_t len,
+			  void (*fn)(void))
+{
+	pid_t pid = fork_child();
+
+	if (pid == 0) {
+		struct sock_fprog prog = {
+			.len = (unsigned short)len,
+			.filter = (struct sock_filter *)insns,
+		};
+
+		no_core_dump();
+		if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0 ||
+		    syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &prog) < 0)
+			child_fail(__LINE__, "loading the program: %s",
+				   strerror(errno));
+		fn();
+		_exit(0);
+	}
+	return wait_child(pid);
 }
 
 #define ASSERT_CHILD_OK(opts, fn)                                               \
@@ -464,6 +516,19 @@ static void check_sockets_unix(void)
 	EXPECT_DENIED(socket(AF_INET, SOCK_DGRAM, 0));
 }
 
+static void check_sockets_netns_unix(void)
+{
+	check_sockets_always();
+	EXPECT_FD(socket(AF_INET, SOCK_DGRAM, 0));
+	EXPECT_FD(socket(AF_UNIX, SOCK_STREAM, 0));
+	EXPECT_DENIED(socket(AF_UNIX, SOCK_RAW, 0));
+}
+
+static void call_getpid(void)
+{
+	syscall(SYS_getpid);
+}
+
 #ifdef __x86_64__
 static void call_x32_getpid(void)
 {
@@ -543,6 +608,11 @@ TEST(sockets_allow_unix)
 	ASSERT_CHILD_OK(&opts_unix, check_sockets_unix);
 }
 
+TEST(sockets_netns_and_unix)
+{
+	ASSERT_CHILD_OK(&opts_netns_unix, check_sockets_netns_unix);
+}
+
 TEST(foreign_abis_killed)
 {
 #ifdef __x86_64__
@@ -555,6 +625,237 @@ TEST(foreign_abis_killed)
 #endif
 }
 
+/* ---- the embedded programs and the generator -------------------------- */
+
+static const struct gw_seccomp_opts *const all_opts[GW_SECCOMP_NPROGS] = {
+	&opts_default, &opts_netns, &opts_unix, &opts_netns_unix,
+};
+
+static uint32_t native_arch(void)
+{
+	return seccomp_rules_arch(gw_seccomp_arch);
+}
+
+/* A foreign architecture greywall can build for. */
+static uint32_t foreign_arch(void)
+{
+	return native_arch() == SCMP_ARCH_X86_64 ? SCMP_ARCH_AARCH64 :
+						   SCMP_ARCH_X86_64;
+}
+
+/* The build generated the embedded programs; this proves they are still
+ * what seccomp-rules.c and this libseccomp produce, so a stale generated
+ * file cannot go unnoticed. */
+TEST(embedded_matches_libseccomp)
+{
+	ASSERT_TRUE(native_arch() != 0);
+	for (int i = 0; i < GW_SECCOMP_NPROGS; i++) {
+		const struct gw_seccomp_opts *o = all_opts[i];
+		const struct gw_seccomp_prog *p = seccomp_filter_program(o);
+		struct sock_filter *fresh = NULL;
+		size_t len = 0, at = 0;
+		int rules = seccomp_rules_export_bpf(native_arch(), o, &fresh, &len);
+
+		while (rules > 0 && at < len && at < p->len &&
+		       memcmp(&fresh[at], &p->insns[at], sizeof(*fresh)) == 0)
+			at++;
+		free(fresh);
+		if (rules <= 0 || len != p->len || at != len)
+			TAP_FAIL("variant %d: embedded %u instructions, %d rules; "
+				 "libseccomp now %zu, %d; first difference at "
+				 "instruction %zu (rebuild to regenerate)", i,
+				 p->len, p->rules, len, rules, at);
+		ASSERT_EQ(rules, p->rules);
+		ASSERT_EQ(o->netns_capture, p->netns_capture);
+		ASSERT_EQ(o->allow_unix_sockets, p->allow_unix_sockets);
+	}
+}
+
+TEST(write_bpf_for_bubblewrap)
+{
+	const struct gw_seccomp_prog *p = seccomp_filter_program(&opts_unix);
+	size_t size = p->len * sizeof(*p->insns);
+	char *buf = malloc(size);
+	int fd = memfd_create("bpf", MFD_CLOEXEC);
+	int ret = seccomp_filter_write_bpf(&opts_unix, fd);
+	bool same = ret == 0 && buf && lseek(fd, 0, SEEK_END) == (off_t)size &&
+		    pread(fd, buf, size, 0) == (ssize_t)size &&
+		    memcmp(buf, p->insns, size) == 0;
+
+	free(buf);
+	close(fd);
+	ASSERT_TRUE(same);
+	ASSERT_EQ(-EBADF, seccomp_filter_write_bpf(&opts_unix, -1));
+}
+
+/* Runs a seccomp program on d the way the kernel does, for the opcodes
+ * libseccomp emits.  Returns the action, or BPF_BAD (which is no action)
+ * for anything else, including running off the end. */
+#define BPF_BAD 0xffffffffU
+static uint32_t bpf_run(const struct sock_filter *insns, size_t len,
+			const struct seccomp_data *d)
+{
+	uint32_t a = 0;
+
+	for (size_t pc = 0; pc < len; pc++) {
+		const struct sock_filter *in = &insns[pc];
+		bool jump;
+
+		switch (in->code) {
+		case BPF_LD | BPF_W | BPF_ABS:
+			if (in->k % 4 || in->k > sizeof(*d) - 4)
+				return BPF_BAD;
+			memcpy(&a, (const char *)d + in->k, sizeof(a));
+			continue;
+		case BPF_ALU | BPF_AND | BPF_K:
+			a &= in->k;
+			continue;
+		case BPF_RET | BPF_K:
+			return in->k;
+		case BPF_JMP | BPF_JA:
+			pc += in->k;
+			continue;
+		case BPF_JMP | BPF_JEQ | BPF_K:
+			jump = a == in->k;
+			break;
+		case BPF_JMP | BPF_JGT | BPF_K:
+			jump = a > in->k;
+			break;
+		case BPF_JMP | BPF_JGE | BPF_K:
+			jump = a >= in->k;
+			break;
+		case BPF_JMP | BPF_JSET | BPF_K:
+			jump = (a & in->k) != 0;
+			break;
+		default:
+			return BPF_BAD;
+		}
+		pc += jump ? in->jt : in->jf;
+	}
+	return BPF_BAD;
+}
+
+#define RET_EPERM (SECCOMP_RET_ERRNO | EPERM)
+#define RET_ENOSYS (SECCOMP_RET_ERRNO | ENOSYS)
+
+struct verdict {
+	const char *name;
+	uint64_t a[3];
+	uint32_t action;
+};
+
+/* The default variant's answer to a few calls, in any architecture. */
+static const struct verdict verdicts[] = {
+	{ "ptrace", { 0 }, RET_EPERM },
+	{ "ioperm", { 0 }, RET_EPERM },	/* skipped where it does not exist */
+	{ "open_tree_attr", { 0 }, RET_EPERM },
+	{ "clone3", { 0 }, RET_ENOSYS },
+	{ "getpid", { 0 }, SECCOMP_RET_ALLOW },
+	{ "unshare", { CLONE_NEWUSER }, RET_EPERM },
+	{ "unshare", { CLONE_FILES }, SECCOMP_RET_ALLOW },
+	{ "personality", { 0xffffffff }, SECCOMP_RET_ALLOW },
+	{ "personality", { READ_IMPLIES_EXEC }, RET_EPERM },
+	{ "ioctl", { 0, TIOCSTI }, RET_EPERM },
+	{ "ioctl", { 0, FIONREAD }, SECCOMP_RET_ALLOW },
+	{ "socket", { AF_PACKET, SOCK_RAW }, RET_EPERM },
+	{ "socket", { AF_INET, SOCK_DGRAM }, RET_EPERM },
+	{ "socket", { AF_INET, SOCK_STREAM }, SECCOMP_RET_ALLOW },
+	{ "socket", { AF_UNIX, SOCK_STREAM }, RET_EPERM },
+};
+
+/* Returns the number of failed verdicts, each reported as a TAP comment.
+ * Syscalls libseccomp cannot name are the late ones of seccomp-rules.c,
+ * 467 on every architecture greywall builds for. */
+static int check_verdicts(uint32_t arch, const struct sock_filter *insns,
+			  size_t len)
+{
+	int failed = 0;
+
+	for (size_t i = 0; i < sizeof verdicts / sizeof verdicts[0]; i++) {
+		const struct verdict *v = &verdicts[i];
+		int nr = seccomp_syscall_resolve_name_arch(arch, v->name);
+		struct seccomp_data d = { .arch = arch };
+		uint32_t got;
+
+		if (nr == __NR_SCMP_ERROR && strcmp(v->name, "open_tree_attr") == 0)
+			nr = 467;
+		if (nr < 0)
+			continue;
+		d.nr = nr;
+		for (int j = 0; j < 3; j++)
+			d.args[j] = v->a[j];
+		got = bpf_run(insns, len, &d);
+		if (got != v->action) {
+			printf("#   arch 0x%x %s(0x%llx, 0x%llx): 0x%x, expected 0x%x\n",
+			       arch, v->name, (unsigned long long)v->a[0],
+			       (unsigned long long)v->a[1], got, v->action);
+			failed++;
+		}
+	}
+	return failed;
+}
+
+/* The interpreter agrees with the kernel on the native program (the
+ * behaviour tests above load the same one), so it can be trusted with a
+ * program the kernel here cannot run. */
+TEST(verdicts_native_program)
+{
+	const struct gw_seccomp_prog *p = seccomp_filter_program(&opts_default);
+	struct seccomp_data i386 = { .arch = SCMP_ARCH_X86, .nr = 20 };
+
+	ASSERT_EQ(0, check_verdicts(native_arch(), p->insns, p->len));
+	ASSERT_EQ(SECCOMP_RET_KILL_PROCESS, bpf_run(p->insns, p->len, &i386));
+#ifdef __x86_64__
+	struct seccomp_data x32 = { .arch = SCMP_ARCH_X86_64, .nr = 0x40000027 };
+
+	ASSERT_EQ(SECCOMP_RET_KILL_PROCESS, bpf_run(p->insns, p->len, &x32));
+#endif
+}
+
+TEST(verdicts_foreign_program)
+{
+	struct sock_filter *insns = NULL;
+	size_t len = 0;
+	int rules = seccomp_rules_export_bpf(foreign_arch(), &opts_default,
+					     &insns, &len);
+	struct seccomp_data here = { .arch = native_arch(), .nr = SYS_getpid };
+	int failed;
+	uint32_t native_action;
+
+	if (rules < 0)
+		TAP_FAIL("export for arch 0x%x: %s", foreign_arch(), strerror(-rules));
+	failed = check_verdicts(foreign_arch(), insns, len);
+	native_action = bpf_run(insns, len, &here);
+	free(insns);
+	ASSERT_EQ(0, failed);
+	ASSERT_EQ(SECCOMP_RET_KILL_PROCESS, native_action);
+}
+
+/* And the kernel kills a process that loads it: the bad-arch action holds
+ * whatever the build machine was. */
+TEST(foreign_arch_program_kills)
+{
+	struct sock_filter *insns = NULL;
+	size_t len = 0;
+	int rules = seccomp_rules_export_bpf(foreign_arch(), &opts_default,
+					     &insns, &len);
+	int st;
+
+	if (rules < 0)
+		TAP_FAIL("export: %s", strerror(-rules));
+	st = run_child_prog(insns, len, call_getpid);
+	free(insns);
+	ASSERT_TRUE(WIFSIGNALED(st));
+	ASSERT_EQ(SIGSYS, WTERMSIG(st));
+}
+
+TEST(unknown_arch_refused)
+{
+	ASSERT_EQ(0, seccomp_rules_arch("mips"));
+	ASSERT_EQ(0, seccomp_rules_arch(""));
+	ASSERT_EQ(SCMP_ARCH_AARCH64, seccomp_rules_arch("aarch64"));
+}
+
 /* Returns the PFC text for opts (caller frees). */
 static char *export_pfc(const struct gw_seccomp_opts *opts)
 {
@@ -565,7 +866,7 @@ static char *export_pfc(const struct gw_seccomp_opts *opts)
 
 	if (fd < 0)
 		TAP_FAIL("memfd_create: %s", strerror(errno));
-	ret = seccomp_filter_export_pfc(opts, fd);
+	ret = seccomp_rules_export_pfc(native_arch(), opts, fd);
 	len = lseek(fd, 0, SEEK_END);
 	if (ret < 0 || len <= 0) {
 		close(fd);
@@ -595,7 +896,7 @@ TEST(export_pfc)
 		printf("%s", pfc);
 	free(pfc);
 	ASSERT_TRUE(ok);
-	ASSERT_TRUE(seccomp_filter_export_pfc(&opts_default, -1) < 0);
+	ASSERT_TRUE(seccomp_rules_export_pfc(native_arch(), &opts_default, -1) < 0);
 }
 
 TEST(export_pfc_follows_options)
@@ -621,7 +922,14 @@ int main(void)
 	RUN(sockets_default);
 	RUN(sockets_netns_capture);
 	RUN(sockets_allow_unix);
+	RUN(sockets_netns_and_unix);
 	RUN(foreign_abis_killed);
+	RUN(embedded_matches_libseccomp);
+	RUN(write_bpf_for_bubblewrap);
+	RUN(verdicts_native_program);
+	RUN(verdicts_foreign_program);
+	RUN(foreign_arch_program_kills);
+	RUN(unknown_arch_refused);
 	RUN(export_pfc);
 	RUN(export_pfc_follows_options);
 	return tap_done();

@@ -1,0 +1,569 @@
+/* mountplan.c: see mountplan.h. */
+#include "mountplan.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/openat2.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "fs.h"
+#include "landlock.h"
+#include "log.h"
+
+enum { PH_BASE, PH_GRANT, PH_DENY, PH_SELF, PH_FINAL };
+
+/* Trees that are private to the sandbox (fresh tmpfs): nothing of the host
+ * shows there unless a grant binds it. */
+static const char *const private_trees[] = { "/tmp", "/run", "/dev/shm", NULL };
+
+struct area {
+	char *path;
+	bool rw;
+};
+
+struct planner {
+	const struct gw_mount_input *in;
+	struct gw_mount_plan *plan;
+	struct area *areas; /* grants as mounted, for the denies */
+	size_t n_areas;
+	char **masked;      /* directories hidden by denyRead */
+	char **pinned;      /* directories bound onto themselves */
+	size_t seq;
+	bool deny_default;
+	struct gw_error *err;
+};
+
+static int path_depth(const char *p)
+{
+	int d = 0;
+	for (; *p; p++)
+		d += *p == '/';
+	return d;
+}
+
+/* O_PATH fd of `path` if no component, the last included, is a symlink. */
+static int open_nofollow(const char *path, struct stat *st)
+{
+	struct open_how how = { .flags = O_PATH | O_CLOEXEC | O_NOFOLLOW,
+				.resolve = RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS };
+	int fd = (int)syscall(SYS_openat2, AT_FDCWD, path, &how, sizeof how);
+	if (fd < 0)
+		return -errno;
+	if (fstat(fd, st) < 0 || S_ISLNK(st->st_mode)) {
+		int e = S_ISLNK(st->st_mode) ? ELOOP : errno;
+		close(fd);
+		return -e;
+	}
+	return fd;
+}
+
+static void add_op(struct planner *pl, enum gw_mount_kind kind, const char *src, int fd,
+		   const char *dest, const char *why, int phase)
+{
+	struct gw_mount_plan *p = pl->plan;
+	p->m = xrealloc(p->m, (p->n + 1) * sizeof *p->m);
+	p->m[p->n++] = (struct gw_mount){
+		.kind = kind, .src = src ? xstrdup(src) : NULL, .fd = fd, .dest = xstrdup(dest),
+		.why = why, .phase = phase, .depth = path_depth(dest),
+	};
+	(void)pl->seq++;
+}
+
+static bool under_any(const char *path, char *const *dirs, bool strictly)
+{
+	for (size_t i = 0; dirs && dirs[i]; i++)
+		if (fs_is_beneath(path, dirs[i]) && (!strictly || strcmp(path, dirs[i]) != 0))
+			return true;
+	return false;
+}
+
+/* ---- base ---------------------------------------------------------------- */
+
+static void plan_base(struct planner *pl)
+{
+	if (pl->deny_default) {
+		add_op(pl, GW_MNT_TMPFS, NULL, -1, "/", "empty root", PH_BASE);
+	} else {
+		struct stat st;
+		int fd = open_nofollow("/", &st);
+		add_op(pl, GW_MNT_RO_BIND_FD, NULL, fd, "/", "defaultDenyRead is false", PH_BASE);
+		pl->areas = xrealloc(pl->areas, (pl->n_areas + 1) * sizeof *pl->areas);
+		pl->areas[pl->n_areas++] = (struct area){ xstrdup("/"), false };
+	}
+	add_op(pl, GW_MNT_DEV, NULL, -1, "/dev", "minimal devices", PH_BASE);
+	for (size_t i = 0; private_trees[i]; i++)
+		add_op(pl, GW_MNT_TMPFS, NULL, -1, private_trees[i], "private", PH_BASE);
+	/* Tools expect a writable home; the host's stays out of sight. */
+	if (pl->deny_default && pl->in->home && strcmp(pl->in->home, "/") != 0)
+		add_op(pl, GW_MNT_TMPFS, NULL, -1, pl->in->home, "private home", PH_BASE);
+}
+
+/* ---- grants -------------------------------------------------------------- */
+
+struct grant {
+	char *path;
+	int fd;
+	bool rw;
+};
+
+static int cmp_grant(const void *a, const void *b)
+{
+	const struct grant *x = a, *y = b;
+	int d = path_depth(x->path) - path_depth(y->path);
+	return d ? d : strcmp(x->path, y->path);
+}
+
+/* usrmerge: /bin -> usr/bin and friends are recreated as symlinks. */
+static bool plan_top_symlink(struct planner *pl, const char *path)
+{
+	struct stat st;
+	if (path_depth(path) != 1 || lstat(path, &st) < 0 || !S_ISLNK(st.st_mode) || st.st_uid != 0)
+		return false;
+	char target[4096];
+	ssize_t n = readlink(path, target, sizeof target - 1);
+	if (n <= 0)
+		return false;
+	target[n] = '\0';
+	if (pl->deny_default)
+		add_op(pl, GW_MNT_SYMLINK, target, -1, path, "system symlink", PH_BASE);
+	return true;
+}
+
+/* Returns 1 when the grant is special (handled or skipped), 0 otherwise. */
+static int plan_special_grant(struct planner *pl, const struct gw_fs_grant *g)
+{
+	if (strcmp(g->path, "/") == 0)
+		return 1; /* plan_base() */
+	if (strcmp(g->path, "/proc") == 0) {
+		add_op(pl, GW_MNT_PROC, NULL, -1, "/proc", "fresh /proc", PH_BASE);
+		return 1;
+	}
+	if (fs_is_beneath(g->path, "/dev") || fs_is_beneath(g->path, "/proc"))
+		return 1; /* the minimal /dev has them */
+	return plan_top_symlink(pl, g->path) ? 1 : 0;
+}
+
+static int resolve_grant(struct planner *pl, const struct gw_fs_grant *g, struct grant *out)
+{
+	char *real = NULL;
+	struct stat st;
+	int fd = fs_open_trusted(g->path, &real, &st);
+	if (fd < 0) {
+		if (g->optional) {
+			if (fd != -ENOENT)
+				log_debug("mount plan: skipping %s: %s", g->path,
+					  fd == -ELOOP ? "a symlink the sandbox could have planted"
+						       : strerror(-fd));
+			return 0;
+		}
+		return gw_error_set(pl->err, fd, "cannot open %s: %s", g->path, strerror(-fd));
+	}
+	if (strcmp(real, g->path) != 0 && fs_spec_in_writable_grant(pl->in->spec, g->path)) {
+		/* Root-owned links are trusted, but when greywall runs as root a
+		 * previous sandboxed run could have planted one here. */
+		log_debug("mount plan: skipping %s: it goes through a symlink in a writable directory",
+			  g->path);
+		close(fd);
+		free(real);
+		return 0;
+	}
+	*out = (struct grant){ real, fd, (g->access & GW_LL_FS_WRITE) != 0 };
+	return 1;
+}
+
+static int plan_grants(struct planner *pl)
+{
+	const struct gw_fs_spec *s = pl->in->spec;
+	struct grant *gs = xcalloc(s->n_grants + 1, sizeof *gs);
+	size_t n = 0;
+	int r = 0;
+	for (size_t i = 0; i < s->n_grants && r >= 0; i++) {
+		if (plan_special_grant(pl, &s->grants[i]))
+			continue;
+		r = resolve_grant(pl, &s->grants[i], &gs[n]);
+		n += r > 0;
+	}
+	qsort(gs, n, sizeof *gs, cmp_grant);
+	for (size_t i = 0; i < n; i++) {
+		bool redundant = false;
+		for (size_t a = 0; a < pl->n_areas && !gs[i].rw; a++)
+			redundant |= pl->areas[a].rw && fs_is_beneath(gs[i].path, pl->areas[a].path);
+		if (redundant || r < 0) {
+			gw_close_fd(gs[i].fd);
+			free(gs[i].path);
+			continue;
+		}
+		add_op(pl, gs[i].rw ? GW_MNT_BIND_FD : GW_MNT_RO_BIND_FD, NULL, gs[i].fd, gs[i].path,
+		       gs[i].rw ? "grant (read-write)" : "grant (read-only)", PH_GRANT);
+		pl->areas = xrealloc(pl->areas, (pl->n_areas + 1) * sizeof *pl->areas);
+		pl->areas[pl->n_areas++] = (struct area){ gs[i].path, gs[i].rw };
+	}
+	free(gs);
+	return r < 0 ? r : 0;
+}
+
+/* ---- denies -------------------------------------------------------------- */
+
+/* The innermost mounted grant containing `path`, or NULL. */
+static const struct area *area_of(const struct planner *pl, const char *path)
+{
+	const struct area *best = NULL;
+	for (size_t i = 0; i < pl->n_areas; i++)
+		if (fs_is_beneath(path, pl->areas[i].path) &&
+		    (!best || strlen(pl->areas[i].path) > strlen(best->path)))
+			best = &pl->areas[i];
+	return best;
+}
+
+/* Bind every directory strictly between `root` and `target` onto itself,
+ * so that none of them can be renamed or removed. */
+static int pin_ancestors(struct planner *pl, const char *root, const char *target)
+{
+	size_t rl = strcmp(root, "/") == 0 ? 0 : strlen(root);
+	if (strlen(target) <= rl + 1)
+		return 0;
+	for (const char *s = strchr(target + rl + 1, '/'); s; s = strchr(s + 1, '/')) {
+		_cleanup_free_ char *dir = xstrndup(target, (size_t)(s - target));
+		if (gw_strv_contains(pl->pinned, dir))
+			continue;
+		struct stat st;
+		int fd = open_nofollow(dir, &st);
+		if (fd < 0)
+			return gw_error_set(pl->err, fd, "cannot pin %s: %s", dir, strerror(-fd));
+		add_op(pl, GW_MNT_BIND_FD, NULL, fd, dir, "pinned (protects a path below)", PH_DENY);
+		pl->pinned = gw_strv_push(pl->pinned, dir);
+	}
+	return 0;
+}
+
+/* The first component of `path` below `root` that does not exist.  Returns
+ * it, or NULL with *res = -ELOOP when a symlink is in the way. */
+static char *first_missing(const char *root, const char *path, int *res)
+{
+	size_t rl = strcmp(root, "/") == 0 ? 0 : strlen(root);
+	for (const char *s = path + rl + 1;; s++) {
+		const char *slash = strchr(s, '/');
+		_cleanup_free_ char *pre = slash ? xstrndup(path, (size_t)(slash - path)) : xstrdup(path);
+		struct stat st;
+		int fd = open_nofollow(pre, &st);
+		if (fd == -ENOENT) {
+			*res = 0;
+			return steal_pointer(&pre);
+		}
+		if (fd < 0) {
+			*res = fd;
+			return NULL;
+		}
+		close(fd);
+		if (!slash) {
+			*res = -EEXIST;
+			return NULL;
+		}
+		s = slash;
+	}
+}
+
+static void add_placeholder(struct planner *pl, const char *path)
+{
+	struct gw_mount_plan *p = pl->plan;
+	p->ph = xrealloc(p->ph, (p->n_ph + 1) * sizeof *p->ph);
+	p->ph[p->n_ph++] = (struct gw_placeholder){ .path = xstrdup(path) };
+}
+
+static int protect_missing(struct planner *pl, const struct gw_fs_deny *d, const struct area *a)
+{
+	int r;
+	_cleanup_free_ char *miss = first_missing(a->path, d->path, &r);
+	if (!miss)
+		return r; /* -ELOOP: handled by the caller; -EEXIST: appeared meanwhile */
+	for (size_t i = 0; i < pl->plan->n_ph; i++)
+		if (strcmp(pl->plan->ph[i].path, miss) == 0)
+			return 0; /* .claude covers .claude/commands and .claude/agents */
+	if ((r = pin_ancestors(pl, a->path, miss)) < 0)
+		return r;
+	add_placeholder(pl, miss);
+	add_op(pl, GW_MNT_RO_BIND, pl->in->empty_dir, -1, miss,
+	       "protected, does not exist yet (placeholder)", PH_DENY);
+	return 0;
+}
+
+static int protect_existing(struct planner *pl, const char *path, int fd, const struct area *a,
+			    const char *why)
+{
+	int r = pin_ancestors(pl, a->path, path);
+	if (r < 0) {
+		close(fd);
+		return r;
+	}
+	add_op(pl, GW_MNT_RO_BIND_FD, NULL, fd, path, why, PH_DENY);
+	if (!gw_strv_contains(pl->pinned, path))
+		pl->pinned = gw_strv_push(pl->pinned, path);
+	return 0;
+}
+
+static void mask(struct planner *pl, const char *path, const struct stat *st)
+{
+	bool dir = S_ISDIR(st->st_mode);
+	add_op(pl, GW_MNT_RO_BIND, dir ? pl->in->empty_dir : pl->in->empty_file, -1, path,
+	       "denyRead (empty)", PH_DENY);
+	if (dir)
+		pl->masked = gw_strv_push(pl->masked, path);
+}
+
+static int plan_deny_at(struct planner *pl, const struct gw_fs_deny *d, const char *path);
+
+/* A symlink on the way to a deny: a mandatory protection inside a writable
+ * area cannot be held (the link itself could be replaced); a config deny
+ * protects the link's target. */
+static int plan_deny_symlink(struct planner *pl, const struct gw_fs_deny *d, const struct area *a)
+{
+	if (d->mandatory && a->rw)
+		return gw_error_set(pl->err, -ELOOP,
+				    "protected path %s goes through a symbolic link inside a writable "
+				    "directory, so the sandbox could replace it: replace the link with "
+				    "the real file or directory, or run from another directory", d->path);
+	_cleanup_free_ char *real = realpath(d->path, NULL);
+	if (!real || strcmp(real, d->path) == 0) {
+		log_debug("mount plan: %s: dangling symlink, nothing to protect", d->path);
+		return 0;
+	}
+	log_debug("mount plan: %s is reached through a symlink; protecting %s", d->path, real);
+	return plan_deny_at(pl, d, real);
+}
+
+static int plan_deny_at(struct planner *pl, const struct gw_fs_deny *d, const char *path)
+{
+	if (under_any(path, pl->masked, false))
+		return 0;
+	const struct area *a = area_of(pl, path);
+	if (!a)
+		return 0; /* not visible in the sandbox */
+	struct stat st;
+	int fd = open_nofollow(path, &st);
+	if (fd == -ELOOP)
+		return plan_deny_symlink(pl, d, a);
+	if (fd == -ENOTDIR) {
+		log_debug("mount plan: %s: a parent is not a directory, nothing to protect", path);
+		return 0;
+	}
+	if (fd == -ENOENT) {
+		if (d->kind != GW_DENY_WRITE || !a->rw)
+			return 0; /* nothing to hide, or cannot be created anyway */
+		int r = protect_missing(pl, d, a);
+		if (r == -ENOTDIR)
+			return 0;
+		return r == -ELOOP ? plan_deny_symlink(pl, d, a) : r;
+	}
+	if (fd < 0)
+		return gw_error_set(pl->err, fd, "cannot open %s: %s", path, strerror(-fd));
+	if (d->kind == GW_DENY_READ) {
+		close(fd);
+		mask(pl, path, &st);
+		return 0;
+	}
+	if (!a->rw) {
+		close(fd);
+		return 0;
+	}
+	return protect_existing(pl, path, fd, a, d->mandatory ? "protected" : "denyWrite");
+}
+
+static int cmp_deny(const void *a, const void *b)
+{
+	const struct gw_fs_deny *x = a, *y = b;
+	int d = path_depth(x->path) - path_depth(y->path);
+	return d ? d : strcmp(x->path, y->path);
+}
+
+static int plan_denies(struct planner *pl)
+{
+	const struct gw_fs_spec *s = pl->in->spec;
+	struct gw_fs_deny *ds = xcalloc(s->n_denies + 1, sizeof *ds);
+	memcpy(ds, s->denies, s->n_denies * sizeof *ds);
+	qsort(ds, s->n_denies, sizeof *ds, cmp_deny);
+	int r = 0;
+	for (size_t i = 0; i < s->n_denies && r == 0; i++)
+		r = plan_deny_at(pl, &ds[i], ds[i].path);
+	free(ds);
+	return r;
+}
+
+/* ---- assembly ------------------------------------------------------------ */
+
+/* Insertion sort: stable, so equal (phase, depth) keep the planned order. */
+static void sort_plan(struct gw_mount_plan *p)
+{
+	for (size_t i = 1; i < p->n; i++) {
+		struct gw_mount m = p->m[i];
+		size_t j = i;
+		while (j > 0 && (p->m[j - 1].phase > m.phase ||
+				 (p->m[j - 1].phase == m.phase && p->m[j - 1].depth > m.depth))) {
+			p->m[j] = p->m[j - 1];
+			j--;
+		}
+		p->m[j] = m;
+	}
+}
+
+static int plan_self(struct planner *pl)
+{
+	struct stat st;
+	char *real = NULL;
+	int fd = fs_open_trusted(pl->in->self_exe, &real, &st);
+	if (fd < 0)
+		return gw_error_set(pl->err, fd, "cannot open greywall's own binary %s: %s",
+				    pl->in->self_exe, strerror(-fd));
+	add_op(pl, GW_MNT_RO_BIND_FD, NULL, fd, real, "greywall (inner wrapper)", PH_SELF);
+	free(real);
+	return 0;
+}
+
+int mountplan_build(const struct gw_mount_input *in, struct gw_mount_plan *out,
+		    struct gw_error *err)
+{
+	*out = (struct gw_mount_plan){ 0 };
+	struct planner pl = { .in = in, .plan = out, .err = err, .deny_default = true };
+	for (size_t i = 0; i < in->spec->n_grants; i++)
+		if (strcmp(in->spec->grants[i].path, "/") == 0)
+			pl.deny_default = false;
+	plan_base(&pl);
+	int r = plan_grants(&pl);
+	if (r == 0)
+		r = plan_denies(&pl);
+	if (r == 0)
+		r = plan_self(&pl);
+	if (r == 0 && pl.deny_default)
+		add_op(&pl, GW_MNT_REMOUNT_RO, NULL, -1, "/", "root read-only", PH_FINAL);
+	for (size_t i = 0; i < pl.n_areas; i++)
+		free(pl.areas[i].path);
+	free(pl.areas);
+	gw_strv_free(pl.masked);
+	gw_strv_free(pl.pinned);
+	if (r < 0) {
+		mountplan_free(out);
+		return r;
+	}
+	sort_plan(out);
+	return 0;
+}
+
+/* ---- placeholders -------------------------------------------------------- */
+
+static int open_parent(const char *path, char **name)
+{
+	_cleanup_free_ char *dir = xstrdup(path);
+	char *slash = strrchr(dir, '/');
+	*name = xstrdup(slash + 1);
+	if (slash == dir)
+		slash[1] = '\0';
+	else
+		*slash = '\0';
+	struct open_how how = { .flags = O_PATH | O_DIRECTORY | O_CLOEXEC,
+				.resolve = RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS };
+	int fd = (int)syscall(SYS_openat2, AT_FDCWD, dir, &how, sizeof how);
+	return fd < 0 ? -errno : fd;
+}
+
+int mountplan_make_placeholders(struct gw_mount_plan *p, struct gw_error *err)
+{
+	for (size_t i = 0; i < p->n_ph; i++) {
+		struct gw_placeholder *ph = &p->ph[i];
+		_cleanup_free_ char *name = NULL;
+		_cleanup_close_ int dfd = open_parent(ph->path, &name);
+		if (dfd < 0)
+			return gw_error_set(err, dfd, "cannot open the directory of %s: %s", ph->path,
+					    strerror(-dfd));
+		if (mkdirat(dfd, name, 0755) < 0)
+			return gw_error_set(err, -errno, "cannot create the placeholder %s: %s",
+					    ph->path, strerror(errno));
+		struct stat st;
+		if (fstatat(dfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+			return gw_error_set(err, -errno, "stat %s: %s", ph->path, strerror(errno));
+		*ph = (struct gw_placeholder){ ph->path, st.st_dev, st.st_ino, true };
+		log_debug("placeholder: %s", ph->path);
+	}
+	return 0;
+}
+
+void mountplan_remove_placeholders(struct gw_mount_plan *p)
+{
+	/* Deepest first: a placeholder may sit in a directory made for another. */
+	for (size_t i = p->n_ph; i-- > 0;) {
+		struct gw_placeholder *ph = &p->ph[i];
+		if (!ph->created)
+			continue;
+		ph->created = false;
+		_cleanup_free_ char *name = NULL;
+		_cleanup_close_ int dfd = open_parent(ph->path, &name);
+		struct stat st;
+		/* Only our own empty directory: rmdir never removes content. */
+		if (dfd < 0 || fstatat(dfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0 ||
+		    st.st_dev != ph->dev || st.st_ino != ph->ino || !S_ISDIR(st.st_mode))
+			continue;
+		if (unlinkat(dfd, name, AT_REMOVEDIR) < 0)
+			log_warn("cannot remove the placeholder %s: %s", ph->path, strerror(errno));
+	}
+}
+
+/* ---- output -------------------------------------------------------------- */
+
+static const char *const opt_names[] = {
+	[GW_MNT_TMPFS] = "--tmpfs",         [GW_MNT_RO_BIND] = "--ro-bind",
+	[GW_MNT_RO_BIND_FD] = "--ro-bind-fd", [GW_MNT_BIND_FD] = "--bind-fd",
+	[GW_MNT_SYMLINK] = "--symlink",     [GW_MNT_PROC] = "--proc",
+	[GW_MNT_DEV] = "--dev",             [GW_MNT_REMOUNT_RO] = "--remount-ro",
+};
+
+char **mountplan_bwrap_args(const struct gw_mount_plan *p, char **v, int **fds, size_t *n_fds)
+{
+	for (size_t i = 0; i < p->n; i++) {
+		const struct gw_mount *m = &p->m[i];
+		v = gw_strv_push(v, opt_names[m->kind]);
+		if (m->kind == GW_MNT_RO_BIND_FD || m->kind == GW_MNT_BIND_FD) {
+			int fd = fcntl(m->fd, F_DUPFD_CLOEXEC, 3);
+			if (fd < 0)
+				die_errno(GW_EXIT_SETUP, errno, "dup");
+			*fds = xrealloc(*fds, (*n_fds + 1) * sizeof **fds);
+			(*fds)[(*n_fds)++] = fd;
+			v = gw_strv_push_take(v, xasprintf("%d", fd));
+		} else if (m->src) {
+			v = gw_strv_push(v, m->src);
+		}
+		v = gw_strv_push(v, m->dest);
+	}
+	return v;
+}
+
+void mountplan_debug(const struct gw_mount_plan *p)
+{
+	if (!log_debug_enabled())
+		return;
+	log_debug("mount plan (%zu operations, %zu placeholders):", p->n, p->n_ph);
+	for (size_t i = 0; i < p->n; i++) {
+		const struct gw_mount *m = &p->m[i];
+		if (m->kind == GW_MNT_SYMLINK)
+			log_debug("  %-13s %s -> %s  (%s)", "symlink", m->dest, m->src, m->why);
+		else
+			log_debug("  %-13s %s%s%s  (%s)", opt_names[m->kind] + 2, m->src ? m->src : "",
+				  m->src ? " -> " : "", m->dest, m->why);
+	}
+}
+
+void mountplan_free(struct gw_mount_plan *p)
+{
+	for (size_t i = 0; i < p->n; i++) {
+		free(p->m[i].src);
+		free(p->m[i].dest);
+		gw_close_fd(p->m[i].fd);
+	}
+	free(p->m);
+	for (size_t i = 0; i < p->n_ph; i++)
+		free(p->ph[i].path);
+	free(p->ph);
+	*p = (struct gw_mount_plan){ 0 };
+}

@@ -1,0 +1,397 @@
+/* netns.c: see netns.h. */
+#include "netns.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <net/if.h>
+#include <netinet/in.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "caps.h"
+#include "cleanup.h"
+#include "log.h"
+
+/* Setup stages, reported by the keeper so the error names what failed. */
+enum stage {
+	ST_OK = 0,
+	ST_UNSHARE,
+	ST_MAPS,
+	ST_LOOPBACK,
+	ST_CAPS,
+	ST_NSFD,
+};
+
+struct status_msg {
+	int32_t stage;
+	int32_t err; /* positive errno */
+};
+
+enum { OP_SOCKET = 'S', OP_LISTEN = 'L' };
+
+struct request {
+	uint8_t op;
+	uint16_t port;
+};
+
+static int write_file(const char *path, const char *text)
+{
+	_cleanup_close_ int fd = open(path, O_WRONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	ssize_t n = write(fd, text, strlen(text));
+	if (n < 0)
+		return -errno;
+	return (size_t)n == strlen(text) ? 0 : -EIO;
+}
+
+/* Map our own ids only: an unprivileged process may do that much without
+ * help, and the sandbox sees the same uid/gid as outside. */
+static int write_id_maps(uid_t uid, gid_t gid)
+{
+	char line[64];
+	int r = write_file("/proc/self/setgroups", "deny");
+	if (r < 0 && r != -ENOENT)
+		return r;
+	snprintf(line, sizeof line, "%u %u 1\n", (unsigned)uid, (unsigned)uid);
+	if ((r = write_file("/proc/self/uid_map", line)) < 0)
+		return r;
+	snprintf(line, sizeof line, "%u %u 1\n", (unsigned)gid, (unsigned)gid);
+	return write_file("/proc/self/gid_map", line);
+}
+
+static int loopback_up(void)
+{
+	_cleanup_close_ int s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (s < 0)
+		return -errno;
+	struct ifreq ifr = { 0 };
+	strcpy(ifr.ifr_name, "lo");
+	if (ioctl(s, SIOCGIFFLAGS, &ifr) < 0)
+		return -errno;
+	ifr.ifr_flags |= IFF_UP | IFF_RUNNING;
+	if (ioctl(s, SIOCSIFFLAGS, &ifr) < 0)
+		return -errno;
+	return 0;
+}
+
+static struct status_msg keeper_setup(uid_t uid, gid_t gid)
+{
+	if (unshare(CLONE_NEWUSER | CLONE_NEWNET) < 0)
+		return (struct status_msg){ ST_UNSHARE, errno };
+	int r = write_id_maps(uid, gid);
+	if (r < 0)
+		return (struct status_msg){ ST_MAPS, -r };
+	if ((r = loopback_up()) < 0)
+		return (struct status_msg){ ST_LOOPBACK, -r };
+	/* Inside a namespace that only the sandbox uses, ports below 1024
+	 * protect nothing; `-f 80` and servers on low ports should just work. */
+	(void)write_file("/proc/sys/net/ipv4/ip_unprivileged_port_start", "0");
+	if ((r = caps_drop_all()) < 0)
+		return (struct status_msg){ ST_CAPS, -r };
+	return (struct status_msg){ ST_OK, 0 };
+}
+
+static int send_reply(int sock, int32_t err, int fd)
+{
+	struct iovec iov = { .iov_base = &err, .iov_len = sizeof err };
+	union {
+		char buf[CMSG_SPACE(sizeof(int))];
+		struct cmsghdr align;
+	} u;
+	struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1 };
+	if (fd >= 0) {
+		msg.msg_control = u.buf;
+		msg.msg_controllen = sizeof u.buf;
+		struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
+		c->cmsg_level = SOL_SOCKET;
+		c->cmsg_type = SCM_RIGHTS;
+		c->cmsg_len = CMSG_LEN(sizeof(int));
+		memcpy(CMSG_DATA(c), &fd, sizeof fd);
+	}
+	return sendmsg(sock, &msg, MSG_NOSIGNAL) < 0 ? -errno : 0;
+}
+
+/* The status, with the user and network namespace fds when it is OK. */
+static int send_status(int sock, const struct status_msg *st, const int *fds)
+{
+	struct iovec iov = { .iov_base = (void *)st, .iov_len = sizeof *st };
+	union {
+		char buf[CMSG_SPACE(2 * sizeof(int))];
+		struct cmsghdr align;
+	} u;
+	struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1 };
+	if (fds) {
+		msg.msg_control = u.buf;
+		msg.msg_controllen = sizeof u.buf;
+		struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
+		c->cmsg_level = SOL_SOCKET;
+		c->cmsg_type = SCM_RIGHTS;
+		c->cmsg_len = CMSG_LEN(2 * sizeof(int));
+		memcpy(CMSG_DATA(c), fds, 2 * sizeof(int));
+	}
+	return sendmsg(sock, &msg, MSG_NOSIGNAL) < 0 ? -errno : 0;
+}
+
+static int make_listener(uint16_t port)
+{
+	_cleanup_close_ int s = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (s < 0)
+		return -errno;
+	int one = 1;
+	(void)setsockopt(s, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+	struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons(port),
+				 .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	if (bind(s, (struct sockaddr *)&a, sizeof a) < 0 || listen(s, 128) < 0)
+		return -errno;
+	return steal_fd(&s);
+}
+
+static __attribute__((noreturn)) void keeper_serve(int sock)
+{
+	for (;;) {
+		struct request rq;
+		ssize_t n = recv(sock, &rq, sizeof rq, 0);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n != (ssize_t)sizeof rq)
+			_exit(0); /* the supervisor is gone or done */
+		int fd = -EINVAL;
+		if (rq.op == OP_SOCKET) {
+			fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+			if (fd < 0)
+				fd = -errno;
+		} else if (rq.op == OP_LISTEN) {
+			fd = make_listener(rq.port);
+		}
+		if (send_reply(sock, fd < 0 ? -fd : 0, fd) < 0)
+			_exit(0);
+		gw_close_fd(fd);
+	}
+}
+
+static __attribute__((noreturn)) void keeper_main(int sock, pid_t parent)
+{
+	if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 || getppid() != parent)
+		_exit(1);
+	/* Nothing of the supervisor's (the policy, terminals, listeners) is
+	 * needed here. */
+	if (sock != 3) {
+		if (dup2(sock, 3) < 0)
+			_exit(1);
+		sock = 3;
+	}
+	syscall(SYS_close_range, 4u, ~0u, 0u);
+	sigset_t all;
+	sigfillset(&all);
+	sigprocmask(SIG_UNBLOCK, &all, NULL);
+	struct status_msg st = keeper_setup(getuid(), getgid());
+	int fds[2] = { -1, -1 };
+	if (st.stage == ST_OK) {
+		fds[0] = open("/proc/self/ns/user", O_RDONLY | O_CLOEXEC);
+		fds[1] = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
+		if (fds[0] < 0 || fds[1] < 0)
+			st = (struct status_msg){ ST_NSFD, errno };
+	}
+	/* Only now: a non-dumpable process cannot write its own id maps.
+	 * The namespaces go to the supervisor as fds because /proc/PID/ns of
+	 * a non-dumpable process cannot be opened by others. */
+	(void)prctl(PR_SET_DUMPABLE, 0);
+	if (send_status(sock, &st, st.stage == ST_OK ? fds : NULL) < 0 || st.stage != ST_OK)
+		_exit(1);
+	close(fds[0]);
+	close(fds[1]);
+	keeper_serve(sock);
+}
+
+static long read_long(const char *path)
+{
+	_cleanup_fclose_ FILE *f = fopen(path, "re");
+	long v;
+	return f && fscanf(f, "%ld", &v) == 1 ? v : -1;
+}
+
+static bool under_seccomp(void)
+{
+	_cleanup_fclose_ FILE *f = fopen("/proc/self/status", "re");
+	char line[256];
+	while (f && fgets(line, sizeof line, f))
+		if (strncmp(line, "Seccomp:", 8) == 0)
+			return atoi(line + 8) != 0;
+	return false;
+}
+
+static const char *ways_out =
+	"Ways out: run with `--no-bwrap` (Landlock + seccomp, proxy variables only), together "
+	"with `--netns PIN` from greywall-netns-helper for kernel-enforced egress; or allow "
+	"user namespaces on this machine (see the cause above).";
+
+/* Name the cause of a failed user namespace, from what the kernel exposes. */
+static char *diagnose(const struct status_msg *st)
+{
+	const char *what = st->stage == ST_UNSHARE ? "cannot create a user namespace"
+			   : st->stage == ST_MAPS   ? "cannot set up the user namespace's id maps"
+			   : st->stage == ST_LOOPBACK ? "cannot configure the network namespace"
+			   : st->stage == ST_NSFD     ? "cannot open the new namespaces"
+						      : "cannot drop capabilities in the namespace keeper";
+	const char *cause;
+	if (read_long("/proc/sys/user/max_user_namespaces") == 0)
+		cause = "user namespaces are disabled: sysctl user.max_user_namespaces is 0 "
+			"(set it to a positive value to allow them)";
+	else if (read_long("/proc/sys/kernel/unprivileged_userns_clone") == 0)
+		cause = "unprivileged user namespaces are disabled: sysctl "
+			"kernel.unprivileged_userns_clone is 0";
+	else if (read_long("/proc/sys/kernel/apparmor_restrict_unprivileged_userns") == 1)
+		cause = "AppArmor restricts unprivileged user namespaces "
+			"(kernel.apparmor_restrict_unprivileged_userns = 1, Ubuntu 23.10 and later); "
+			"install an AppArmor profile for greywall and bwrap that grants `userns,` "
+			"(see the README, \"User namespaces\")";
+	else if (st->err == EPERM && under_seccomp())
+		cause = "a seccomp filter forbids it (a container's default seccomp profile, "
+			"e.g. Docker's, blocks unshare and clone of namespaces)";
+	else if (st->err == ENOSPC)
+		cause = "the limit on user namespaces is reached (user.max_user_namespaces)";
+	else
+		cause = "the kernel refused it";
+	return xasprintf("%s (%s): %s.\n%s", what, strerror(st->err), cause, ways_out);
+}
+
+static int start_keeper(struct gw_netns *ns, struct gw_error *err)
+{
+	int sv[2];
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
+		return gw_error_set(err, -errno, "socketpair: %s", strerror(errno));
+	pid_t parent = getpid();
+	fflush(NULL);
+	pid_t pid = fork();
+	if (pid < 0) {
+		int e = errno;
+		close(sv[0]);
+		close(sv[1]);
+		return gw_error_set(err, -e, "fork: %s", strerror(e));
+	}
+	if (pid == 0) {
+		close(sv[0]);
+		keeper_main(sv[1], parent);
+	}
+	close(sv[1]);
+	ns->keeper = pid;
+	ns->ctl_fd = sv[0];
+	struct status_msg st;
+	struct iovec iov = { .iov_base = &st, .iov_len = sizeof st };
+	union {
+		char buf[CMSG_SPACE(2 * sizeof(int))];
+		struct cmsghdr align;
+	} u;
+	struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.buf,
+			      .msg_controllen = sizeof u.buf };
+	ssize_t n;
+	do
+		n = recvmsg(ns->ctl_fd, &msg, MSG_CMSG_CLOEXEC);
+	while (n < 0 && errno == EINTR);
+	if (n != (ssize_t)sizeof st)
+		return gw_error_set(err, -EIO, "the network namespace keeper died during setup");
+	if (st.stage != ST_OK) {
+		_cleanup_free_ char *why = diagnose(&st);
+		return gw_error_set(err, -st.err, "%s", why);
+	}
+	struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
+	if (!c || c->cmsg_type != SCM_RIGHTS || c->cmsg_len != CMSG_LEN(2 * sizeof(int)))
+		return gw_error_set(err, -EPROTO, "the network namespace keeper sent no namespaces");
+	int fds[2];
+	memcpy(fds, CMSG_DATA(c), sizeof fds);
+	ns->userns_fd = fds[0];
+	ns->netns_fd = fds[1];
+	return 0;
+}
+
+int netns_create(struct gw_netns *ns, struct gw_error *err)
+{
+	*ns = (struct gw_netns)GW_NETNS_INIT;
+	int r = start_keeper(ns, err);
+	if (r < 0)
+		netns_close(ns);
+	return r;
+}
+
+int netns_join(const struct gw_netns *ns)
+{
+	/* The user namespace first: it owns the network namespace, and we are
+	 * its owner, so entering it gives the capability setns() needs. */
+	if (setns(ns->userns_fd, CLONE_NEWUSER) < 0)
+		return -errno;
+	if (setns(ns->netns_fd, CLONE_NEWNET) < 0)
+		return -errno;
+	return 0;
+}
+
+static int request(struct gw_netns *ns, uint8_t op, uint16_t port)
+{
+	if (ns->ctl_fd < 0)
+		return -EBADF;
+	struct request rq = { .op = op, .port = port };
+	if (send(ns->ctl_fd, &rq, sizeof rq, MSG_NOSIGNAL) != (ssize_t)sizeof rq)
+		return -EPIPE;
+	int32_t e;
+	struct iovec iov = { .iov_base = &e, .iov_len = sizeof e };
+	union {
+		char buf[CMSG_SPACE(sizeof(int))];
+		struct cmsghdr align;
+	} u;
+	struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.buf,
+			      .msg_controllen = sizeof u.buf };
+	ssize_t n;
+	do
+		n = recvmsg(ns->ctl_fd, &msg, MSG_CMSG_CLOEXEC);
+	while (n < 0 && errno == EINTR);
+	if (n != (ssize_t)sizeof e)
+		return -EPIPE;
+	struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
+	if (e != 0 || !c || c->cmsg_type != SCM_RIGHTS || c->cmsg_len != CMSG_LEN(sizeof(int)))
+		return e ? -e : -EPROTO;
+	int fd;
+	memcpy(&fd, CMSG_DATA(c), sizeof fd);
+	return fd;
+}
+
+int netns_socket(struct gw_netns *ns)
+{
+	return request(ns, OP_SOCKET, 0);
+}
+
+int netns_listen(struct gw_netns *ns, uint16_t port)
+{
+	return request(ns, OP_LISTEN, port);
+}
+
+void netns_close(struct gw_netns *ns)
+{
+	gw_close_fd(ns->ctl_fd);
+	gw_close_fd(ns->userns_fd);
+	gw_close_fd(ns->netns_fd);
+	ns->ctl_fd = ns->userns_fd = ns->netns_fd = -1;
+	if (ns->keeper > 0) {
+		kill(ns->keeper, SIGKILL);
+		while (waitpid(ns->keeper, NULL, 0) < 0 && errno == EINTR)
+			;
+		ns->keeper = -1;
+	}
+}
+
+int netns_probe(struct gw_error *err)
+{
+	struct gw_netns ns;
+	int r = netns_create(&ns, err);
+	if (r == 0)
+		netns_close(&ns);
+	return r;
+}

@@ -1,0 +1,56 @@
+/* netns.h: the sandbox's private network namespace.
+ *
+ * A small child of the supervisor, the "keeper", creates a user namespace
+ * and a network namespace, brings up loopback, drops every capability and
+ * then stays alive for the whole run.  It never runs inside the sandbox's
+ * mount or PID namespace and it runs no other program.  Its one job after
+ * setup is to make sockets inside the namespace on request and pass them
+ * back over a socketpair (SCM_RIGHTS): the supervisor, which stays in the
+ * host's namespace, uses them for the port relays (-p, -f).
+ *
+ * The sandbox joins the namespace with netns_join() in the child that then
+ * executes bubblewrap, so the namespace is complete before any sandboxed
+ * code runs.
+ *
+ * Ownership: struct gw_netns owns its fds and the keeper; netns_close()
+ * releases both (the keeper exits when its socket closes, and dies with the
+ * supervisor in any case). */
+#pragma once
+
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "util.h"
+
+struct gw_netns {
+	pid_t keeper;
+	int ctl_fd;    /* supervisor's end of the keeper's socketpair */
+	int userns_fd; /* the keeper's user namespace (owns the network namespace) */
+	int netns_fd;
+};
+
+#define GW_NETNS_INIT { .keeper = -1, .ctl_fd = -1, .userns_fd = -1, .netns_fd = -1 }
+
+/* Create the namespaces.  On failure returns -errno with err set to a
+ * diagnosis that names the cause (user namespaces disabled, blocked by
+ * seccomp or AppArmor) and the ways out. */
+int netns_create(struct gw_netns *ns, struct gw_error *err);
+
+/* In a freshly forked, single-threaded child: enter the keeper's user and
+ * network namespaces.  Returns 0 or -errno. */
+int netns_join(const struct gw_netns *ns);
+
+/* A new non-blocking TCP socket inside the namespace.  Returns the fd or
+ * -errno. */
+int netns_socket(struct gw_netns *ns);
+
+/* A non-blocking socket listening on 127.0.0.1:port inside the namespace.
+ * Returns the fd or -errno. */
+int netns_listen(struct gw_netns *ns, uint16_t port);
+
+void netns_close(struct gw_netns *ns);
+
+/* Whether this process can create a user namespace with its own network
+ * namespace right now (forks a child that tries).  Returns 0 or -errno with
+ * err set as for netns_create(). */
+int netns_probe(struct gw_error *err);

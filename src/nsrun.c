@@ -1,0 +1,351 @@
+/* nsrun.c: see nsrun.h. */
+#include "nsrun.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "fs.h"
+#include "gw-version.h"
+#include "log.h"
+#include "mountplan.h"
+#include "netns.h"
+#include "supervise.h"
+
+struct ns_run {
+	struct gw_ns_args *a;
+	struct gw_netns ns;
+	struct gw_mount_plan plan;
+	int state_parent_fd;
+	char *state_dir;
+	char *state_name;
+	int *fds; /* handed to the child */
+	size_t n_fds;
+	struct gw_relay relays[GW_MAX_FORWARDS + GW_CLI_MAX_PORTS];
+	size_t n_relays;
+};
+
+/* ---- bubblewrap ------------------------------------------------------------ */
+
+static bool trusted_exe(const char *path)
+{
+	struct stat st;
+	return stat(path, &st) == 0 && S_ISREG(st.st_mode) && st.st_uid == 0 &&
+	       !(st.st_mode & (S_IWGRP | S_IWOTH)) && (st.st_mode & S_IXUSR);
+}
+
+char *nsrun_find_bwrap(struct gw_error *err)
+{
+	const char *candidates[] = { GW_BWRAP_PATH, "/usr/bin/bwrap", "/bin/bwrap", NULL };
+	for (size_t i = 0; candidates[i]; i++)
+		if (trusted_exe(candidates[i]))
+			return xstrdup(candidates[i]);
+	gw_error_set(err, -ENOENT,
+		     "bubblewrap is required for the default (namespace) mode but %s is missing "
+		     "(or not a root-owned executable): install it (Debian/Ubuntu: apt install "
+		     "bubblewrap), or run with --no-bwrap", GW_BWRAP_PATH);
+	return NULL;
+}
+
+/* ---- per-run state on the host ---------------------------------------------- */
+
+/* greywall's own empty file and directory, the sources that cover denied
+ * and not-yet-existing protected paths.  In a private 0700 directory, so no
+ * other user can swap them. */
+static void make_state(struct ns_run *r)
+{
+	const char *base = getenv("XDG_RUNTIME_DIR");
+	struct stat st;
+	if (!base || base[0] != '/' || stat(base, &st) < 0 || !S_ISDIR(st.st_mode) ||
+	    st.st_uid != getuid() || access(base, W_OK) < 0)
+		base = "/tmp";
+	_cleanup_free_ char *tmpl = xasprintf("%s/greywall-run-XXXXXX", base);
+	if (!mkdtemp(tmpl))
+		die_errno(GW_EXIT_SETUP, errno, "cannot create a private directory in %s", base);
+	r->state_dir = xstrdup(tmpl);
+	r->state_name = xstrdup(strrchr(tmpl, '/') + 1);
+	r->state_parent_fd = open(base, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	_cleanup_close_ int dfd = open(tmpl, O_PATH | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
+	_cleanup_close_ int f = dfd < 0 ? -1 : openat(dfd, "empty", O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0444);
+	if (f < 0 || mkdirat(dfd, "emptydir", 0555) < 0)
+		die_errno(GW_EXIT_SETUP, errno, "cannot prepare %s", tmpl);
+}
+
+static void remove_state(struct ns_run *r)
+{
+	if (r->state_parent_fd < 0)
+		return;
+	int e = fs_remove_tree(r->state_parent_fd, r->state_name);
+	if (e < 0)
+		log_warn("cannot remove %s: %s", r->state_dir, strerror(-e));
+	close(r->state_parent_fd);
+	r->state_parent_fd = -1;
+}
+
+/* ---- mounts ----------------------------------------------------------------- */
+
+static void plan_mounts(struct ns_run *r)
+{
+	struct gw_ns_args *a = r->a;
+	struct gw_fs_spec spec;
+	struct gw_error err = { 0 };
+	if (policy_build_fs(a->cfg, a->rt, &spec, &err) < 0)
+		die(GW_EXIT_USAGE, "filesystem policy: %s", err.msg);
+	_cleanup_free_ char *self = realpath("/proc/self/exe", NULL);
+	_cleanup_free_ char *ef = xasprintf("%s/empty", r->state_dir);
+	_cleanup_free_ char *ed = xasprintf("%s/emptydir", r->state_dir);
+	if (!self)
+		die_errno(GW_EXIT_SETUP, errno, "cannot find greywall's own binary");
+	struct gw_mount_input in = { .spec = &spec, .home = a->rt->home, .self_exe = self,
+				     .empty_file = ef, .empty_dir = ed };
+	int ret = mountplan_build(&in, &r->plan, &err);
+	fs_spec_free(&spec);
+	if (ret < 0)
+		die(GW_EXIT_SETUP, "cannot plan the sandbox's filesystem: %s", err.msg);
+	mountplan_debug(&r->plan);
+}
+
+/* ---- arguments -------------------------------------------------------------- */
+
+static void keep_fd(struct ns_run *r, int fd)
+{
+	r->fds = xrealloc(r->fds, (r->n_fds + 1) * sizeof *r->fds);
+	r->fds[r->n_fds++] = fd;
+}
+
+static int memfd_with(const char *name, const char *data, size_t len)
+{
+	_cleanup_close_ int fd = memfd_create(name, MFD_CLOEXEC | MFD_ALLOW_SEALING);
+	if (fd < 0)
+		die_errno(GW_EXIT_SETUP, errno, "memfd_create");
+	for (size_t off = 0; off < len;) {
+		ssize_t n = write(fd, data + off, len - off);
+		if (n < 0 && errno != EINTR)
+			die_errno(GW_EXIT_SETUP, errno, "writing %s", name);
+		off += n > 0 ? (size_t)n : 0;
+	}
+	if (lseek(fd, 0, SEEK_SET) < 0 ||
+	    fcntl(fd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE | F_SEAL_SEAL) < 0)
+		die_errno(GW_EXIT_SETUP, errno, "sealing %s", name);
+	return steal_fd(&fd);
+}
+
+/* bubblewrap's options go through --args: a large policy must not hit the
+ * kernel's limit on one argument or on the whole command line. */
+static int bwrap_options_fd(struct ns_run *r)
+{
+	char **v = NULL;
+	const char *flags[] = { "--unshare-user", "--disable-userns", "--unshare-pid",
+				"--unshare-ipc", "--unshare-uts", "--unshare-cgroup-try",
+				"--die-with-parent", "--cap-drop", "ALL", NULL };
+	for (size_t i = 0; flags[i]; i++)
+		v = gw_strv_push(v, flags[i]);
+	v = mountplan_bwrap_args(&r->plan, v, &r->fds, &r->n_fds);
+	v = gw_strv_push(v, "--chdir");
+	v = gw_strv_push(v, r->a->rt->cwd);
+	size_t len = 0;
+	for (size_t i = 0; v[i]; i++)
+		len += strlen(v[i]) + 1;
+	char *buf = xmalloc(len + 1), *p = buf;
+	for (size_t i = 0; v[i]; i++)
+		p = stpcpy(p, v[i]) + 1;
+	int fd = memfd_with("greywall-bwrap-args", buf, len);
+	free(buf);
+	gw_strv_free(v);
+	return fd;
+}
+
+static int policy_fd(struct ns_run *r)
+{
+	struct gw_runtime in = *r->a->rt;
+	in.tmpdir = NULL;
+	in.namespaces = true;
+	for (int i = 0; i < r->a->n_forwards; i++)
+		runtime_add_port(in.connect_ports, &in.n_connect_ports, r->a->forwards[i].inside_port);
+	for (int i = 0; i < r->a->opts->n_ports; i++)
+		runtime_add_port(in.bind_ports, &in.n_bind_ports, r->a->opts->ports[i]);
+	_cleanup_free_ char *json = policy_to_json(r->a->cfg, &in);
+	return memfd_with("greywall-policy", json, strlen(json));
+}
+
+static char **full_argv(struct ns_run *r, const char *bwrap, int args_fd, int pfd, int ready_fd)
+{
+	_cleanup_free_ char *self = realpath("/proc/self/exe", NULL);
+	char **v = NULL;
+	v = gw_strv_push(v, bwrap);
+	v = gw_strv_push(v, "--args");
+	v = gw_strv_push_take(v, xasprintf("%d", args_fd));
+	v = gw_strv_push(v, "--");
+	v = gw_strv_push(v, self);
+	v = gw_strv_push(v, "--landlock-apply");
+	v = gw_strv_push(v, "--seccomp");
+	if (log_debug_enabled())
+		v = gw_strv_push(v, "--debug");
+	v = gw_strv_push(v, "--policy-fd");
+	v = gw_strv_push_take(v, xasprintf("%d", pfd));
+	v = gw_strv_push(v, "--ready-fd");
+	v = gw_strv_push_take(v, xasprintf("%d", ready_fd));
+	v = gw_strv_push(v, "--");
+	for (size_t i = 0; r->a->cmd[i]; i++)
+		v = gw_strv_push(v, r->a->cmd[i]);
+	return v;
+}
+
+/* ---- relays ----------------------------------------------------------------- */
+
+static int peer_in_sandbox(void *ctx)
+{
+	return netns_socket(ctx);
+}
+
+static int peer_on_host(void *ctx)
+{
+	(void)ctx;
+	int fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	return fd < 0 ? -errno : fd;
+}
+
+static int host_listener(uint16_t port)
+{
+	_cleanup_close_ int s = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (s < 0)
+		return -errno;
+	int one = 1;
+	(void)setsockopt(s, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons(port),
+				  .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	if (bind(s, (struct sockaddr *)&sa, sizeof sa) < 0 || listen(s, 128) < 0)
+		return -errno;
+	return steal_fd(&s);
+}
+
+static void setup_relays(struct ns_run *r)
+{
+	struct gw_ns_args *a = r->a;
+	for (int i = 0; i < a->n_forwards; i++) {
+		const struct gw_forward *f = &a->forwards[i];
+		int lfd = netns_listen(&r->ns, f->inside_port);
+		if (lfd < 0)
+			die_errno(GW_EXIT_SETUP, -lfd, "%s: cannot listen on port %u inside the sandbox",
+				  f->what, f->inside_port);
+		struct gw_relay *rl = &r->relays[r->n_relays++];
+		*rl = (struct gw_relay){ .listen_fd = lfd, .new_peer = peer_on_host, .peer = f->host };
+		snprintf(rl->what, sizeof rl->what, "%s", f->what);
+	}
+	for (int i = 0; i < a->opts->n_ports; i++) {
+		uint16_t port = a->opts->ports[i];
+		int lfd = host_listener(port);
+		if (lfd < 0)
+			die_errno(GW_EXIT_SETUP, -lfd, "-p %u: cannot listen on 127.0.0.1:%u on the host",
+				  port, port);
+		struct gw_relay *rl = &r->relays[r->n_relays++];
+		*rl = (struct gw_relay){ .listen_fd = lfd, .new_peer = peer_in_sandbox, .ctx = &r->ns,
+					 .peer = { .sin_family = AF_INET, .sin_port = htons(port),
+						   .sin_addr.s_addr = htonl(INADDR_LOOPBACK) } };
+		snprintf(rl->what, sizeof rl->what, "-p %u", port);
+	}
+}
+
+/* ---- supervision ------------------------------------------------------------ */
+
+static int join_netns(void *ctx)
+{
+	struct ns_run *r = ctx;
+	int e = netns_join(&r->ns);
+	if (e < 0)
+		log_error_errno(e, "cannot enter the sandbox's network namespace");
+	return e;
+}
+
+static pid_t first_child(pid_t pid)
+{
+	char path[64];
+	snprintf(path, sizeof path, "/proc/%d/task/%d/children", (int)pid, (int)pid);
+	_cleanup_fclose_ FILE *f = fopen(path, "re");
+	long c;
+	return f && fscanf(f, "%ld", &c) == 1 ? (pid_t)c : -1;
+}
+
+/* bubblewrap does not forward signals: deliver them to the command, which
+ * runs below bubblewrap and its PID-1 reaper. */
+static pid_t command_pid(pid_t child, void *ctx)
+{
+	(void)ctx;
+	pid_t init = first_child(child);
+	pid_t cmd = init > 0 ? first_child(init) : -1;
+	return cmd > 0 ? cmd : child;
+}
+
+static bool sandbox_started(int ready_rd)
+{
+	char c;
+	return read(ready_rd, &c, 1) == 1;
+}
+
+static int supervise_bwrap(struct ns_run *r, const char *bwrap)
+{
+	int ready[2];
+	if (pipe2(ready, O_CLOEXEC | O_NONBLOCK) < 0)
+		die_errno(GW_EXIT_SETUP, errno, "pipe");
+	int args_fd = bwrap_options_fd(r);
+	int pfd = policy_fd(r);
+	keep_fd(r, args_fd);
+	keep_fd(r, pfd);
+	keep_fd(r, ready[1]);
+	_cleanup_strv_ char **argv = full_argv(r, bwrap, args_fd, pfd, ready[1]);
+	if (log_debug_enabled()) {
+		_cleanup_free_ char *line = gw_shell_join(argv);
+		log_debug("running: %s", line);
+	}
+	struct gw_error err = { 0 };
+	if (mountplan_make_placeholders(&r->plan, &err) < 0) {
+		log_error("%s", err.msg);
+		gw_error_clear(&err);
+		mountplan_remove_placeholders(&r->plan);
+		return GW_EXIT_SETUP;
+	}
+	struct gw_supervise s = {
+		.argv = argv, .env = r->a->env, .keep_fds = r->fds, .n_keep_fds = r->n_fds,
+		.pty = true, .child_setup = join_netns, .signal_target = command_pid, .ctx = r,
+		.relays = r->relays, .n_relays = r->n_relays,
+	};
+	int status = supervise_run(&s);
+	mountplan_remove_placeholders(&r->plan);
+	bool started = sandbox_started(ready[0]);
+	close(ready[0]);
+	if (!started && status < GW_EXIT_SETUP) {
+		log_error("the sandbox could not be set up (bubblewrap failed, see above)");
+		return GW_EXIT_SETUP;
+	}
+	return status;
+}
+
+int nsrun(struct gw_ns_args *a)
+{
+	struct ns_run r = { .a = a, .ns = GW_NETNS_INIT, .state_parent_fd = -1 };
+	struct gw_error err = { 0 };
+	_cleanup_free_ char *bwrap = nsrun_find_bwrap(&err);
+	if (!bwrap)
+		die(GW_EXIT_SETUP, "%s", err.msg);
+	if (netns_create(&r.ns, &err) < 0)
+		die(GW_EXIT_SETUP, "%s", err.msg);
+	make_state(&r);
+	plan_mounts(&r);
+	setup_relays(&r);
+	int status = supervise_bwrap(&r, bwrap);
+	mountplan_free(&r.plan);
+	netns_close(&r.ns);
+	remove_state(&r);
+	free(r.fds);
+	free(r.state_dir);
+	free(r.state_name);
+	gw_error_clear(&err);
+	return status;
+}
