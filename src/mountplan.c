@@ -15,11 +15,7 @@
 #include "landlock.h"
 #include "log.h"
 
-enum { PH_BASE, PH_GRANT, PH_DENY, PH_SELF, PH_FINAL };
-
-/* Trees that are private to the sandbox (fresh tmpfs): nothing of the host
- * shows there unless a grant binds it. */
-static const char *const private_trees[] = { "/tmp", "/run", "/dev/shm", NULL };
+enum { PH_BASE, PH_GRANT, PH_DENY, PH_SELF };
 
 struct area {
 	char *path;
@@ -95,12 +91,17 @@ static void plan_base(struct planner *pl)
 		pl->areas = xrealloc(pl->areas, (pl->n_areas + 1) * sizeof *pl->areas);
 		pl->areas[pl->n_areas++] = (struct area){ xstrdup("/"), false };
 	}
-	add_op(pl, GW_MNT_DEV, NULL, -1, "/dev", "minimal devices", PH_BASE);
-	for (size_t i = 0; private_trees[i]; i++)
-		add_op(pl, GW_MNT_TMPFS, NULL, -1, private_trees[i], "private", PH_BASE);
+	add_op(pl, GW_MNT_DEV, NULL, -1, "/dev", "minimal devices, private /dev/shm", PH_BASE);
+	/* In the private root tmpfs a directory is as private as a tmpfs of
+	 * its own, and cheaper.  With the host's root, each needs a tmpfs. */
+	enum gw_mount_kind k = pl->deny_default ? GW_MNT_DIR : GW_MNT_TMPFS;
+	add_op(pl, k, "1777", -1, "/tmp", "private", PH_BASE);
+	add_op(pl, k, "0755", -1, "/run", "private, empty", PH_BASE);
+	if (!pl->deny_default)
+		add_op(pl, GW_MNT_TMPFS, NULL, -1, "/dev/shm", "private", PH_BASE);
 	/* Tools expect a writable home; the host's stays out of sight. */
 	if (pl->deny_default && pl->in->home && strcmp(pl->in->home, "/") != 0)
-		add_op(pl, GW_MNT_TMPFS, NULL, -1, pl->in->home, "private home", PH_BASE);
+		add_op(pl, GW_MNT_DIR, "0700", -1, pl->in->home, "private home", PH_BASE);
 }
 
 /* ---- grants -------------------------------------------------------------- */
@@ -437,8 +438,6 @@ int mountplan_build(const struct gw_mount_input *in, struct gw_mount_plan *out,
 		r = plan_denies(&pl);
 	if (r == 0)
 		r = plan_self(&pl);
-	if (r == 0 && pl.deny_default)
-		add_op(&pl, GW_MNT_REMOUNT_RO, NULL, -1, "/", "root read-only", PH_FINAL);
 	for (size_t i = 0; i < pl.n_areas; i++)
 		free(pl.areas[i].path);
 	free(pl.areas);
@@ -516,15 +515,21 @@ static const char *const opt_names[] = {
 	[GW_MNT_TMPFS] = "--tmpfs",         [GW_MNT_RO_BIND] = "--ro-bind",
 	[GW_MNT_RO_BIND_FD] = "--ro-bind-fd", [GW_MNT_BIND_FD] = "--bind-fd",
 	[GW_MNT_SYMLINK] = "--symlink",     [GW_MNT_PROC] = "--proc",
-	[GW_MNT_DEV] = "--dev",             [GW_MNT_REMOUNT_RO] = "--remount-ro",
+	[GW_MNT_DEV] = "--dev",             [GW_MNT_DIR] = "--dir",
 };
 
 char **mountplan_bwrap_args(const struct gw_mount_plan *p, char **v, int **fds, size_t *n_fds)
 {
 	for (size_t i = 0; i < p->n; i++) {
 		const struct gw_mount *m = &p->m[i];
+		if (m->kind == GW_MNT_DIR) {
+			v = gw_strv_push(v, "--perms");
+			v = gw_strv_push(v, m->src);
+		}
 		v = gw_strv_push(v, opt_names[m->kind]);
-		if (m->kind == GW_MNT_RO_BIND_FD || m->kind == GW_MNT_BIND_FD) {
+		if (m->kind == GW_MNT_DIR) {
+			/* permissions already given */
+		} else if (m->kind == GW_MNT_RO_BIND_FD || m->kind == GW_MNT_BIND_FD) {
 			int fd = fcntl(m->fd, F_DUPFD_CLOEXEC, 3);
 			if (fd < 0)
 				die_errno(GW_EXIT_SETUP, errno, "dup");
@@ -548,6 +553,8 @@ void mountplan_debug(const struct gw_mount_plan *p)
 		const struct gw_mount *m = &p->m[i];
 		if (m->kind == GW_MNT_SYMLINK)
 			log_debug("  %-13s %s -> %s  (%s)", "symlink", m->dest, m->src, m->why);
+		else if (m->kind == GW_MNT_DIR)
+			log_debug("  %-13s %s mode %s  (%s)", "dir", m->dest, m->src, m->why);
 		else
 			log_debug("  %-13s %s%s%s  (%s)", opt_names[m->kind] + 2, m->src ? m->src : "",
 				  m->src ? " -> " : "", m->dest, m->why);

@@ -2,9 +2,11 @@
  * mount operations computed from the same grants and denies that drive
  * Landlock (policy_build_fs()).
  *
- * The root is an empty tmpfs (or the host's root read-only when
- * defaultDenyRead is false); system trees are bound read-only, /proc is
- * fresh, /dev minimal, /tmp, /run, /dev/shm and $HOME private tmpfs; then
+ * The root is an empty tmpfs private to the sandbox (or the host's root
+ * read-only when defaultDenyRead is false); system trees are bound
+ * read-only, /proc is fresh, /dev minimal; /tmp, /run and $HOME are
+ * directories of the root tmpfs (one mount fewer each: bubblewrap's mounts
+ * are its main cost), /dev/shm one of the /dev tmpfs; then
  * the grants, shallowest first (read-only where Landlock would grant no
  * write, read-write otherwise; a read-only grant inside a writable one adds
  * nothing, as with Landlock's union of rights); then the denies, which win:
@@ -45,7 +47,7 @@ enum gw_mount_kind {
 	GW_MNT_SYMLINK,    /* src = link text */
 	GW_MNT_PROC,
 	GW_MNT_DEV,
-	GW_MNT_REMOUNT_RO,
+	GW_MNT_DIR,        /* src = octal permissions */
 };
 
 struct gw_mount {

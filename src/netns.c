@@ -267,6 +267,7 @@ static char *diagnose(const struct status_msg *st)
 
 static int start_keeper(struct gw_netns *ns, struct gw_error *err)
 {
+	*ns = (struct gw_netns)GW_NETNS_INIT;
 	int sv[2];
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
 		return gw_error_set(err, -errno, "socketpair: %s", strerror(errno));
@@ -286,6 +287,11 @@ static int start_keeper(struct gw_netns *ns, struct gw_error *err)
 	close(sv[1]);
 	ns->keeper = pid;
 	ns->ctl_fd = sv[0];
+	return 0;
+}
+
+static int finish_keeper(struct gw_netns *ns, struct gw_error *err)
+{
 	struct status_msg st;
 	struct iovec iov = { .iov_base = &st, .iov_len = sizeof st };
 	union {
@@ -314,13 +320,23 @@ static int start_keeper(struct gw_netns *ns, struct gw_error *err)
 	return 0;
 }
 
-int netns_create(struct gw_netns *ns, struct gw_error *err)
+int netns_start(struct gw_netns *ns, struct gw_error *err)
 {
-	*ns = (struct gw_netns)GW_NETNS_INIT;
-	int r = start_keeper(ns, err);
+	return start_keeper(ns, err);
+}
+
+int netns_finish(struct gw_netns *ns, struct gw_error *err)
+{
+	int r = ns->ctl_fd >= 0 ? finish_keeper(ns, err) : -EBADF;
 	if (r < 0)
 		netns_close(ns);
 	return r;
+}
+
+int netns_create(struct gw_netns *ns, struct gw_error *err)
+{
+	int r = netns_start(ns, err);
+	return r < 0 ? r : netns_finish(ns, err);
 }
 
 int netns_join(const struct gw_netns *ns)

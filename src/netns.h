@@ -36,6 +36,12 @@ struct gw_netns {
  * seccomp or AppArmor) and the ways out. */
 int netns_create(struct gw_netns *ns, struct gw_error *err);
 
+/* netns_create() in two halves, so the caller can work while the keeper
+ * sets up: start forks the keeper, finish waits for its result (and
+ * cleans up on failure). */
+int netns_start(struct gw_netns *ns, struct gw_error *err);
+int netns_finish(struct gw_netns *ns, struct gw_error *err);
+
 /* In a freshly forked, single-threaded child: enter the keeper's user and
  * network namespaces.  Returns 0 or -errno. */
 int netns_join(const struct gw_netns *ns);

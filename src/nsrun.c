@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -21,6 +22,7 @@
 
 struct ns_run {
 	struct gw_ns_args *a;
+	struct rlimit nofile; /* the caller's, restored for bubblewrap */
 	struct gw_netns ns;
 	struct gw_mount_plan plan;
 	int state_parent_fd;
@@ -255,9 +257,33 @@ static void setup_relays(struct ns_run *r)
 
 /* ---- supervision ------------------------------------------------------------ */
 
+/* Every bind source is an fd until bubblewrap has mounted it: a policy of
+ * thousands of paths needs more than the usual soft limit of 1024.  The
+ * command gets the caller's limit back. */
+static void raise_nofile(struct ns_run *r)
+{
+	if (getrlimit(RLIMIT_NOFILE, &r->nofile) < 0)
+		die_errno(GW_EXIT_SETUP, errno, "getrlimit");
+	struct rlimit more = { r->nofile.rlim_max, r->nofile.rlim_max };
+	if (r->nofile.rlim_cur < r->nofile.rlim_max && setrlimit(RLIMIT_NOFILE, &more) < 0)
+		log_debug("cannot raise the open-file limit: %s", strerror(errno));
+}
+
+static void check_fd_budget(const struct ns_run *r)
+{
+	struct rlimit now;
+	size_t need = r->plan.n + 64;
+	if (getrlimit(RLIMIT_NOFILE, &now) == 0 && need > now.rlim_cur)
+		die(GW_EXIT_SETUP, "the policy needs %zu mounts, more than this process may hold open "
+		    "(%llu); raise the hard limit (ulimit -Hn) or use fewer, broader paths", r->plan.n,
+		    (unsigned long long)now.rlim_cur);
+}
+
 static int join_netns(void *ctx)
 {
 	struct ns_run *r = ctx;
+	if (setrlimit(RLIMIT_NOFILE, &r->nofile) < 0)
+		return -errno;
 	int e = netns_join(&r->ns);
 	if (e < 0)
 		log_error_errno(e, "cannot enter the sandbox's network namespace");
@@ -334,10 +360,16 @@ int nsrun(struct gw_ns_args *a)
 	_cleanup_free_ char *bwrap = nsrun_find_bwrap(&err);
 	if (!bwrap)
 		die(GW_EXIT_SETUP, "%s", err.msg);
-	if (netns_create(&r.ns, &err) < 0)
+	/* The keeper builds the network namespace while the mounts are
+	 * planned. */
+	if (netns_start(&r.ns, &err) < 0)
 		die(GW_EXIT_SETUP, "%s", err.msg);
 	make_state(&r);
+	raise_nofile(&r);
 	plan_mounts(&r);
+	check_fd_budget(&r);
+	if (netns_finish(&r.ns, &err) < 0)
+		die(GW_EXIT_SETUP, "%s", err.msg);
 	setup_relays(&r);
 	int status = supervise_bwrap(&r, bwrap);
 	mountplan_free(&r.plan);

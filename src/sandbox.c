@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include "caps.h"
@@ -151,8 +152,18 @@ void sandbox_main(int argc, char **argv)
 	envsan_filter(environ, &removed);
 	for (size_t i = 0; removed && removed[i]; i++)
 		log_debug("removed %s from the environment", removed[i]);
+	/* One O_PATH fd per Landlock rule is open at once while planning; the
+	 * command gets the original limit back. */
+	struct rlimit nofile = { 0 };
+	bool have_limit = getrlimit(RLIMIT_NOFILE, &nofile) == 0;
+	if (have_limit) {
+		struct rlimit more = { nofile.rlim_max, nofile.rlim_max };
+		(void)setrlimit(RLIMIT_NOFILE, &more);
+	}
 	if (sandbox_apply_landlock(&cfg, &rt) < 0)
 		exit(GW_EXIT_SETUP);
+	if (have_limit && setrlimit(RLIMIT_NOFILE, &nofile) < 0)
+		die_errno(GW_EXIT_SETUP, errno, "cannot restore the open-file limit");
 	int r = caps_drop_all();
 	if (r < 0) {
 		log_error_errno(r, "cannot drop capabilities");

@@ -186,13 +186,19 @@ static void block_signals(sigset_t *set, sigset_t *orig)
 	sigprocmask(SIG_BLOCK, set, orig);
 }
 
+/* Where signals go; 0 once the child is reaped, since its pid may then
+ * belong to someone else. */
+static pid_t target(const struct sv *sv)
+{
+	const struct gw_supervise *s = sv->s;
+	if (sv->exited)
+		return 0;
+	return s->signal_target ? s->signal_target(sv->child, s->ctx) : sv->child;
+}
+
 static void forward(struct sv *sv, int sig)
 {
-	/* Once reaped, the child's pid may belong to someone else. */
-	if (sv->exited)
-		return;
-	const struct gw_supervise *s = sv->s;
-	pid_t t = s->signal_target ? s->signal_target(sv->child, s->ctx) : sv->child;
+	pid_t t = target(sv);
 	if (t <= 0)
 		return;
 	log_debug("forwarding signal %d to %d", sig, (int)t);
@@ -213,11 +219,27 @@ static void reap(struct sv *sv)
 	}
 }
 
+/* Stop or continue the command's process group.  Its group is orphaned
+ * (the command leads a session of its own), so the kernel drops a
+ * default-action SIGTSTP sent to it: only SIGSTOP stops it. */
+static void signal_group(struct sv *sv, int sig)
+{
+	pid_t t = target(sv);
+	if (t <= 0)
+		return;
+	pid_t pg = getpgid(t);
+	/* Before its setsid() the child is still in our group. */
+	pid_t dest = pg > 0 && pg != getpgrp() ? -pg : t;
+	log_debug("sending signal %d to %d", sig, (int)dest);
+	(void)kill(dest, sig);
+}
+
 /* SIGTSTP (^Z without a pty, or kill -TSTP): stop the command as the
- * terminal would have, give the terminal back cooked, then stop. */
+ * terminal would have stopped a job, give the terminal back cooked, then
+ * stop greywall itself.  The shell's SIGCONT (fg, bg) undoes it all. */
 static void suspend(struct sv *sv)
 {
-	forward(sv, SIGTSTP);
+	signal_group(sv, SIGSTOP);
 	if (sv->pty)
 		pty_suspend(sv->pty);
 	kill(getpid(), SIGSTOP);
@@ -225,9 +247,9 @@ static void suspend(struct sv *sv)
 
 static void resume(struct sv *sv)
 {
-	forward(sv, SIGCONT);
 	if (sv->pty)
 		pty_resume(sv->pty);
+	signal_group(sv, SIGCONT);
 }
 
 static void on_signal(struct sv *sv, int sig)

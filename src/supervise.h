@@ -30,9 +30,10 @@ struct gw_supervise {
  * 0-2 and keep_fds is closed before exec.
  *
  * Signals INT, TERM, HUP, QUIT, USR1, USR2 (and WINCH without a pty)
- * received by greywall go to signal_target(child, ctx), whoever sent them;
- * TSTP is passed on before greywall stops itself, and CONT after it
- * resumes.  Relays run until the child exits.  Then every remaining
+ * received by greywall go to signal_target(child, ctx), whoever sent them.
+ * On SIGTSTP greywall stops that process's group (SIGSTOP), restores the
+ * terminal and stops itself; on SIGCONT it continues them.  Relays run
+ * until the child exits.  Then every remaining
  * descendant is killed (greywall is their subreaper).
  *
  * Ownership: keep_fds and every relay's listen_fd are closed by this call,

@@ -127,6 +127,8 @@ conf() { # conf NAME JSON: a config file readable by the user
 	echo "$T/conf/$1.json"
 }
 
+lowfd() { (ulimit -Sn 1024 && "$@"); }
+
 suite() {
 	local P="[$U_NAME]"
 	# ===== identity and isolation =================================================
@@ -237,7 +239,9 @@ paths = [os.path.join(d, n) for n in sorted(os.listdir(d))]
 json.dump({"filesystem": {"allowRead": paths}}, open(sys.argv[2], "w"))
 PY
 	chmod 644 "$T/conf/large-$U_NAME.json"
-	expect_out "$P a policy of 1500 paths works" "^1500$" gwc "$T/conf/large-$U_NAME.json" -- sh -c "ls '$T/many-$U_NAME' | wc -l"
+	f1=$T/many-$U_NAME/file-with-a-rather-long-name-to-grow-the-arguments
+	expect_out "$P a policy of 1500 paths works (soft fd limit 1024)" "^ok 1024$" \
+		lowfd gwc "$T/conf/large-$U_NAME.json" -- sh -c "cat '${f1}-1' '${f1}-777' '${f1}-1500' && echo ok \$(ulimit -n)"
 
 	# ===== network ==================================================================
 	expect_fail_out "$P the host's loopback is unreachable" "" gw -- curl -sS --max-time 5 --noproxy '*' "http://127.0.0.1:$HTTP_PORT/hello.txt"

@@ -193,6 +193,34 @@ check(s.before == s.after, f"stty -g before {s.before} after {s.after}", s)
 print("PASS")
 PY
 
+pycase "kill -TSTP greywall stops the command and gives the terminal back; CONT resumes" <<'PY'
+import signal
+def state(pid):
+    return open(f"/proc/{pid}/stat").read().rsplit(") ", 1)[1].split()[0]
+s = Session(gw("sh", "-c", "echo READY; i=0; while [ $i -lt 10 ]; do sleep 0.1; i=$((i+1)); done; echo after"))
+s.expect("READY")
+raw = s.stty()
+os.kill(s.p.pid, signal.SIGTSTP)
+end = time.monotonic() + 5
+while state(s.p.pid) != "T" and time.monotonic() < end:
+    time.sleep(0.02)
+check(state(s.p.pid) == "T", "greywall stopped")
+check(s.stty() == s.before, "terminal settings restored while stopped")
+kids = open(f"/proc/{s.p.pid}/task/{s.p.pid}/children").read().split()
+while not all(state(k) == "T" for k in kids) and time.monotonic() < end:
+    time.sleep(0.02)
+check(kids and all(state(k) == "T" for k in kids), f"command stopped: {kids}")
+time.sleep(1.2)
+check(b"after" not in s.buf, "no output while stopped", s)
+os.kill(s.p.pid, signal.SIGCONT)
+time.sleep(0.2)
+check(s.stty() == raw, "raw mode again after SIGCONT")
+s.expect("after")
+check(s.wait() == 0, "exit status", s)
+check(s.before == s.after, "terminal restored at the end", s)
+print("PASS")
+PY
+
 pycase "job control works inside bash -i (&, jobs, kill %1, Ctrl-Z)" <<'PY'
 s = Session(gw("bash", "--norc", "--noprofile", "-i"))
 s.send("echo FLAGS=$-\r")
