@@ -268,6 +268,16 @@ PY
 	gw -- sh -c 'setsid sleep 3131 >/dev/null 2>&1 & nohup sleep 3132 >/dev/null 2>&1 & sleep 0.1'
 	sleep 0.2
 	pgrep -f "sleep 313[12]" >/dev/null && t_not_ok "$P background children die" "$(pgrep -af 'sleep 313')" || t_ok "$P background and setsid children die with the sandbox"
+	rm -f "$WS/sub/started"
+	(cd "$WS" && exec env -i HOME="$H" PATH=/usr/bin:/bin ASAN_OPTIONS="$ASAN_OPTIONS" "${SETPRIV[@]}" \
+		"$GW" -s "$CONF" -- sh -c 'setsid sleep 3133 >/dev/null 2>&1 & sleep 3134 & : > sub/started; wait') >/dev/null 2>&1 &
+	bg=$!
+	for i in $(seq 1 100); do [ -e "$WS/sub/started" ] && break; sleep 0.05; done
+	kill -KILL $bg
+	wait $bg 2>/dev/null
+	for i in $(seq 1 50); do pgrep -f "sleep 313[34]" >/dev/null || break; sleep 0.1; done
+	pgrep -f "sleep 313[34]" >/dev/null && t_not_ok "$P nothing survives greywall's SIGKILL" "$(pgrep -af 'sleep 313')" ||
+		t_ok "$P nothing of the sandbox survives greywall's SIGKILL"
 	expect "$P exit status is the command's" 7 gw -- sh -c 'exit 7'
 	expect "$P death by signal N gives 128+N" 143 gw -- sh -c 'kill -TERM $$'
 	expect "$P command not found gives 127" 127 gw -- no-such-command-gw

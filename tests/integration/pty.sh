@@ -1,14 +1,18 @@
 #!/bin/bash
-# Terminal and signal integration tests: greywall --no-bwrap driven through
+# Terminal and signal integration tests: greywall driven through
 # a real pseudo-terminal (python3's os.openpty), as a user would run it in a
 # terminal emulator.  TAP on stdout.
 #
-# usage: pty.sh PATH/TO/greywall DIR/WITH/HELPERS
+# usage: pty.sh PATH/TO/greywall DIR/WITH/HELPERS [MODE-FLAG]
+# MODE-FLAG is --no-bwrap (the default) or "ns" for the namespace mode.
 # As root, some cases also run as the unprivileged user `gwtest` (created
 # as in run.sh).  Every wait is bounded.
 set -u
 GW_BUILT=$1
 HELPERS=$2
+GW_MODE=${3:---no-bwrap}
+[ "$GW_MODE" = ns ] && GW_MODE=""
+export GW_MODE
 HERE=$(cd "$(dirname "$0")" && pwd)
 . "$HERE/lib.sh"
 
@@ -54,7 +58,7 @@ ENV = {"HOME": HOME, "PATH": "/usr/local/bin:/usr/bin:/bin", "LANG": "C.UTF-8",
        "ASAN_OPTIONS": os.environ["ASAN_OPTIONS"], "UBSAN_OPTIONS": os.environ["UBSAN_OPTIONS"]}
 
 def gw(*cmd, user=False):
-    argv = [GW, "--no-bwrap", "-s", CONF, "--", *cmd]
+    argv = [GW, *os.environ["GW_MODE"].split(), "-s", CONF, "--", *cmd]
     if user:
         argv = ["setpriv", f"--reuid={U_UID}", f"--regid={U_GID}", "--clear-groups",
                 "--inh-caps=-all", *argv]
@@ -141,11 +145,16 @@ pycase() {
 
 # ===== the command's terminal ===================================================
 pycase "the command gets a new pty, not greywall's terminal" <<'PY'
-s = Session(gw("tty"))
+# The device numbers of stdin, read inside: a pty (major 136-143), not the
+# outer one.  (The namespace mode shows it as /dev/console, like bubblewrap.)
+s = Session(gw("sh", "-c", "tty; stat -L -c 'DEV %t %T' /proc/self/fd/0"))
+outer = os.fstat(s.s).st_rdev
 check(s.wait() == 0, "exit status", s)
-m = re.search(rb"(/dev/pts/\d+)\r\n", s.buf)
-check(m is not None, "tty printed a /dev/pts path", s)
-check(m.group(1).decode() != s.name, f"inner tty differs from the outer {s.name}", s)
+m = re.search(rb"DEV ([0-9a-f]+) ([0-9a-f]+)\r\n", s.buf)
+check(m is not None and re.search(rb"^(/dev/pts/\d+|/dev/console)\r\n", s.buf), "tty and device printed", s)
+inner = os.makedev(int(m.group(1), 16), int(m.group(2), 16))
+check(136 <= os.major(inner) <= 143, f"stdin is a pty ({os.major(inner)})", s)
+check(inner != outer, f"inner tty differs from the outer {s.name}", s)
 print("PASS")
 PY
 
@@ -206,7 +215,20 @@ while state(s.p.pid) != "T" and time.monotonic() < end:
     time.sleep(0.02)
 check(state(s.p.pid) == "T", "greywall stopped")
 check(s.stty() == s.before, "terminal settings restored while stopped")
-kids = open(f"/proc/{s.p.pid}/task/{s.p.pid}/children").read().split()
+def command_procs(pid):
+    """The command's processes among greywall's descendants (not bubblewrap
+    or greywall's own helpers)."""
+    out, todo = [], [str(pid)]
+    while todo:
+        p = todo.pop()
+        try:
+            todo += open(f"/proc/{p}/task/{p}/children").read().split()
+            if open(f"/proc/{p}/comm").read().strip() in ("sh", "sleep"):
+                out.append(p)
+        except OSError:
+            pass
+    return out
+kids = command_procs(s.p.pid)
 while not all(state(k) == "T" for k in kids) and time.monotonic() < end:
     time.sleep(0.02)
 check(kids and all(state(k) == "T" for k in kids), f"command stopped: {kids}")
@@ -261,11 +283,11 @@ PY
 pycase "stdout redirected to a file still gets the output (stdin a terminal)" <<'PY'
 path = os.path.join(os.environ["WS"], "sub", "redir.out")
 with open(path, "w") as f:
-    s = Session(gw("sh", "-c", "echo to-file; tty; echo to-terminal >&2"), stdout=f)
+    s = Session(gw("sh", "-c", "echo to-file; [ -t 0 ] && echo stdin-tty; [ -t 1 ] || echo stdout-file; echo to-terminal >&2"), stdout=f)
     rc = s.wait()
 data = open(path, "rb").read()
 check(rc == 0, f"exit status {rc}", s)
-check(data.startswith(b"to-file\n/dev/pts/") and b"\r" not in data, f"file content {data!r}")
+check(data == b"to-file\nstdin-tty\nstdout-file\n", f"file content {data!r}")
 check(b"to-terminal" in s.buf and b"to-file" not in s.buf, "stderr on the terminal", s)
 print("PASS")
 PY
@@ -284,7 +306,7 @@ if [ -n "$U_UID" ]; then
 s = Session(gw("sh", "-c", "tty; stty size; echo done; exit 4", user=True), rows=30, cols=90)
 rc = s.wait()
 check(rc == 4, f"exit status {rc}", s)
-check(re.search(rb"/dev/pts/\d+\r\n30 90\r\ndone\r\n", s.buf) is not None, "output", s)
+check(re.search(rb"(/dev/pts/\d+|/dev/console)\r\n30 90\r\ndone\r\n", s.buf) is not None, "output", s)
 check(s.before == s.after, "terminal restored", s)
 print("PASS")
 PY
@@ -316,7 +338,8 @@ RWS=$T/rws
 gw_bg() {
 	local out=$1
 	shift
-	(cd "$RWS" && exec "$GW" --no-bwrap -s "$CONF" -- "$@") </dev/null >"$out" 2>&1 &
+	# shellcheck disable=SC2086
+	(cd "$RWS" && exec "$GW" $GW_MODE -s "$CONF" -- "$@") </dev/null >"$out" 2>&1 &
 	BG=$!
 	(exec >/dev/null 2>&1; sleep 20; kill -KILL "$BG") &
 	WATCHDOG=$!
