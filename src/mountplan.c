@@ -97,8 +97,6 @@ static void plan_base(struct planner *pl)
 	enum gw_mount_kind k = pl->deny_default ? GW_MNT_DIR : GW_MNT_TMPFS;
 	add_op(pl, k, "1777", -1, "/tmp", "private", PH_BASE);
 	add_op(pl, k, "0755", -1, "/run", "private, empty", PH_BASE);
-	if (!pl->deny_default)
-		add_op(pl, GW_MNT_TMPFS, NULL, -1, "/dev/shm", "private", PH_BASE);
 	/* Tools expect a writable home; the host's stays out of sight. */
 	if (pl->deny_default && pl->in->home && strcmp(pl->in->home, "/") != 0)
 		add_op(pl, GW_MNT_DIR, "0700", -1, pl->in->home, "private home", PH_BASE);
@@ -288,8 +286,8 @@ static int protect_missing(struct planner *pl, const struct gw_fs_deny *d, const
 	if ((r = pin_ancestors(pl, a->path, miss)) < 0)
 		return r;
 	add_placeholder(pl, miss);
-	add_op(pl, GW_MNT_RO_BIND, pl->in->empty_dir, -1, miss,
-	       "protected, does not exist yet (placeholder)", PH_DENY);
+	add_op(pl, GW_MNT_EMPTY_DIR, NULL, -1, miss, "protected, does not exist yet (placeholder)",
+	       PH_DENY);
 	return 0;
 }
 
@@ -310,8 +308,8 @@ static int protect_existing(struct planner *pl, const char *path, int fd, const 
 static void mask(struct planner *pl, const char *path, const struct stat *st)
 {
 	bool dir = S_ISDIR(st->st_mode);
-	add_op(pl, GW_MNT_RO_BIND, dir ? pl->in->empty_dir : pl->in->empty_file, -1, path,
-	       "denyRead (empty)", PH_DENY);
+	add_op(pl, dir ? GW_MNT_EMPTY_DIR : GW_MNT_EMPTY_FILE, NULL, -1, path, "denyRead (empty)",
+	       PH_DENY);
 	if (dir)
 		pl->masked = gw_strv_push(pl->masked, path);
 }
@@ -511,37 +509,17 @@ void mountplan_remove_placeholders(struct gw_mount_plan *p)
 
 /* ---- output -------------------------------------------------------------- */
 
-static const char *const opt_names[] = {
-	[GW_MNT_TMPFS] = "--tmpfs",         [GW_MNT_RO_BIND] = "--ro-bind",
-	[GW_MNT_RO_BIND_FD] = "--ro-bind-fd", [GW_MNT_BIND_FD] = "--bind-fd",
-	[GW_MNT_SYMLINK] = "--symlink",     [GW_MNT_PROC] = "--proc",
-	[GW_MNT_DEV] = "--dev",             [GW_MNT_DIR] = "--dir",
+static const char *const kind_names[] = {
+	[GW_MNT_TMPFS] = "tmpfs",           [GW_MNT_EMPTY_DIR] = "empty-dir",
+	[GW_MNT_EMPTY_FILE] = "empty-file", [GW_MNT_RO_BIND_FD] = "ro-bind",
+	[GW_MNT_BIND_FD] = "bind",          [GW_MNT_SYMLINK] = "symlink",
+	[GW_MNT_PROC] = "proc",             [GW_MNT_DEV] = "dev",
+	[GW_MNT_DIR] = "dir",
 };
 
-char **mountplan_bwrap_args(const struct gw_mount_plan *p, char **v, int **fds, size_t *n_fds)
+const char *mountplan_kind_name(enum gw_mount_kind k)
 {
-	for (size_t i = 0; i < p->n; i++) {
-		const struct gw_mount *m = &p->m[i];
-		if (m->kind == GW_MNT_DIR) {
-			v = gw_strv_push(v, "--perms");
-			v = gw_strv_push(v, m->src);
-		}
-		v = gw_strv_push(v, opt_names[m->kind]);
-		if (m->kind == GW_MNT_DIR) {
-			/* permissions already given */
-		} else if (m->kind == GW_MNT_RO_BIND_FD || m->kind == GW_MNT_BIND_FD) {
-			int fd = fcntl(m->fd, F_DUPFD_CLOEXEC, 3);
-			if (fd < 0)
-				die_errno(GW_EXIT_SETUP, errno, "dup");
-			*fds = xrealloc(*fds, (*n_fds + 1) * sizeof **fds);
-			(*fds)[(*n_fds)++] = fd;
-			v = gw_strv_push_take(v, xasprintf("%d", fd));
-		} else if (m->src) {
-			v = gw_strv_push(v, m->src);
-		}
-		v = gw_strv_push(v, m->dest);
-	}
-	return v;
+	return kind_names[k];
 }
 
 void mountplan_debug(const struct gw_mount_plan *p)
@@ -556,8 +534,7 @@ void mountplan_debug(const struct gw_mount_plan *p)
 		else if (m->kind == GW_MNT_DIR)
 			log_debug("  %-13s %s mode %s  (%s)", "dir", m->dest, m->src, m->why);
 		else
-			log_debug("  %-13s %s%s%s  (%s)", opt_names[m->kind] + 2, m->src ? m->src : "",
-				  m->src ? " -> " : "", m->dest, m->why);
+			log_debug("  %-13s %s  (%s)", kind_names[m->kind], m->dest, m->why);
 	}
 }
 

@@ -4,9 +4,9 @@
  *
  * The root is an empty tmpfs private to the sandbox (or the host's root
  * read-only when defaultDenyRead is false); system trees are bound
- * read-only, /proc is fresh, /dev minimal; /tmp, /run and $HOME are
- * directories of the root tmpfs (one mount fewer each: bubblewrap's mounts
- * are its main cost), /dev/shm one of the /dev tmpfs; then
+ * read-only, /proc is fresh, /dev minimal (bubblewrap's); /tmp, /run and
+ * $HOME are directories of the root tmpfs, /dev/shm one of the /dev tmpfs;
+ * then
  * the grants, shallowest first (read-only where Landlock would grant no
  * write, read-write otherwise; a read-only grant inside a writable one adds
  * nothing, as with Landlock's union of rights); then the denies, which win:
@@ -22,8 +22,9 @@
  *    be renamed or removed, so no ancestor can be moved away to unmask it.
  *
  * Paths are resolved once, here, without following symlinks: grant
- * sources are passed to bubblewrap as O_PATH fds (--ro-bind-fd), so a path
- * swapped after planning cannot redirect a mount.  A mandatory protection
+ * sources are O_PATH fds, and mounttree.c attaches every mount without
+ * following symlinks, so a path swapped after planning cannot redirect a
+ * mount.  A mandatory protection
  * whose path goes through a symlink inside a writable area cannot be
  * pinned and is an error (fail closed); a config deny through a symlink
  * protects the symlink's target.
@@ -41,7 +42,8 @@
 
 enum gw_mount_kind {
 	GW_MNT_TMPFS,
-	GW_MNT_RO_BIND,    /* source path (greywall's own empty file/dir) */
+	GW_MNT_EMPTY_DIR,  /* an empty read-only directory (masks, placeholders) */
+	GW_MNT_EMPTY_FILE, /* an empty read-only file (masks) */
 	GW_MNT_RO_BIND_FD, /* source fd */
 	GW_MNT_BIND_FD,
 	GW_MNT_SYMLINK,    /* src = link text */
@@ -78,8 +80,6 @@ struct gw_mount_input {
 	const struct gw_fs_spec *spec; /* host view: no private-tmp grant */
 	const char *home;              /* gets a private tmpfs (deny-default mode), or NULL */
 	const char *self_exe;          /* greywall's binary, bound read-only for the inner chain */
-	const char *empty_file;        /* greywall-owned empty read-only file and directory */
-	const char *empty_dir;
 };
 
 /* Compute the plan.  Returns 0, or -errno with err set. */
@@ -93,9 +93,8 @@ int mountplan_make_placeholders(struct gw_mount_plan *p, struct gw_error *err);
 /* Remove the placeholders that are still the empty directories we made. */
 void mountplan_remove_placeholders(struct gw_mount_plan *p);
 
-/* Append bubblewrap options to v; every fd the options name is appended to
- * *fds (a copy per use: bubblewrap closes each one after using it). */
-char **mountplan_bwrap_args(const struct gw_mount_plan *p, char **v, int **fds, size_t *n_fds);
+/* "ro-bind", "tmpfs"... for messages. */
+const char *mountplan_kind_name(enum gw_mount_kind k);
 
 /* Print the plan (--debug). */
 void mountplan_debug(const struct gw_mount_plan *p);

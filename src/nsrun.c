@@ -17,6 +17,7 @@
 #include "gw-version.h"
 #include "log.h"
 #include "mountplan.h"
+#include "mounttree.h"
 #include "netns.h"
 #include "supervise.h"
 
@@ -58,8 +59,8 @@ char *nsrun_find_bwrap(struct gw_error *err)
 
 /* ---- per-run state on the host ---------------------------------------------- */
 
-/* greywall's own empty file and directory, the sources that cover denied
- * and not-yet-existing protected paths.  In a private 0700 directory, so no
+/* Two empty directories, mount points for the sandbox's tree and for the
+ * empty sources of masks (mounttree.h); in a private 0700 directory, so no
  * other user can swap them. */
 static void make_state(struct ns_run *r)
 {
@@ -75,8 +76,7 @@ static void make_state(struct ns_run *r)
 	r->state_name = xstrdup(strrchr(tmpl, '/') + 1);
 	r->state_parent_fd = open(base, O_PATH | O_DIRECTORY | O_CLOEXEC);
 	_cleanup_close_ int dfd = open(tmpl, O_PATH | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
-	_cleanup_close_ int f = dfd < 0 ? -1 : openat(dfd, "empty", O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0444);
-	if (f < 0 || mkdirat(dfd, "emptydir", 0555) < 0)
+	if (dfd < 0 || mkdirat(dfd, "root", 0700) < 0 || mkdirat(dfd, "aux", 0700) < 0)
 		die_errno(GW_EXIT_SETUP, errno, "cannot prepare %s", tmpl);
 }
 
@@ -101,12 +101,9 @@ static void plan_mounts(struct ns_run *r)
 	if (policy_build_fs(a->cfg, a->rt, &spec, &err) < 0)
 		die(GW_EXIT_USAGE, "filesystem policy: %s", err.msg);
 	_cleanup_free_ char *self = realpath("/proc/self/exe", NULL);
-	_cleanup_free_ char *ef = xasprintf("%s/empty", r->state_dir);
-	_cleanup_free_ char *ed = xasprintf("%s/emptydir", r->state_dir);
 	if (!self)
 		die_errno(GW_EXIT_SETUP, errno, "cannot find greywall's own binary");
-	struct gw_mount_input in = { .spec = &spec, .home = a->rt->home, .self_exe = self,
-				     .empty_file = ef, .empty_dir = ed };
+	struct gw_mount_input in = { .spec = &spec, .home = a->rt->home, .self_exe = self };
 	int ret = mountplan_build(&in, &r->plan, &err);
 	fs_spec_free(&spec);
 	if (ret < 0)
@@ -149,7 +146,18 @@ static int bwrap_options_fd(struct ns_run *r)
 				"--die-with-parent", "--cap-drop", "ALL", NULL };
 	for (size_t i = 0; flags[i]; i++)
 		v = gw_strv_push(v, flags[i]);
-	v = mountplan_bwrap_args(&r->plan, v, &r->fds, &r->n_fds);
+	/* The tree mounttree_build() made in the child, as the new root, with
+	 * bubblewrap's own /proc and /dev on top. */
+	v = gw_strv_push(v, "--bind");
+	v = gw_strv_push_take(v, xasprintf("%s/root", r->state_dir));
+	v = gw_strv_push(v, "/");
+	for (size_t i = 0; i < r->plan.n; i++) {
+		const struct gw_mount *m = &r->plan.m[i];
+		if (m->kind == GW_MNT_PROC || m->kind == GW_MNT_DEV) {
+			v = gw_strv_push(v, m->kind == GW_MNT_PROC ? "--proc" : "--dev");
+			v = gw_strv_push(v, m->dest);
+		}
+	}
 	v = gw_strv_push(v, "--chdir");
 	v = gw_strv_push(v, r->a->rt->cwd);
 	size_t len = 0;
@@ -257,7 +265,7 @@ static void setup_relays(struct ns_run *r)
 
 /* ---- supervision ------------------------------------------------------------ */
 
-/* Every bind source is an fd until bubblewrap has mounted it: a policy of
+/* Every bind source is an fd until the tree is built: a policy of
  * thousands of paths needs more than the usual soft limit of 1024.  The
  * command gets the caller's limit back. */
 static void raise_nofile(struct ns_run *r)
@@ -279,15 +287,21 @@ static void check_fd_budget(const struct ns_run *r)
 		    (unsigned long long)now.rlim_cur);
 }
 
-static int join_netns(void *ctx)
+/* In the child, before bubblewrap: the keeper's namespaces, then the
+ * filesystem tree. */
+static int enter_and_build(void *ctx)
 {
 	struct ns_run *r = ctx;
-	if (setrlimit(RLIMIT_NOFILE, &r->nofile) < 0)
-		return -errno;
 	int e = netns_join(&r->ns);
-	if (e < 0)
+	if (e < 0) {
 		log_error_errno(e, "cannot enter the sandbox's network namespace");
-	return e;
+		return e;
+	}
+	_cleanup_free_ char *root = xasprintf("%s/root", r->state_dir);
+	_cleanup_free_ char *aux = xasprintf("%s/aux", r->state_dir);
+	if ((e = mounttree_build(&r->plan, root, aux)) < 0)
+		return e;
+	return setrlimit(RLIMIT_NOFILE, &r->nofile) < 0 ? -errno : 0;
 }
 
 static pid_t first_child(pid_t pid)
@@ -339,7 +353,7 @@ static int supervise_bwrap(struct ns_run *r, const char *bwrap)
 	}
 	struct gw_supervise s = {
 		.argv = argv, .env = r->a->env, .keep_fds = r->fds, .n_keep_fds = r->n_fds,
-		.pty = true, .child_setup = join_netns, .signal_target = command_pid, .ctx = r,
+		.pty = true, .child_setup = enter_and_build, .signal_target = command_pid, .ctx = r,
 		.relays = r->relays, .n_relays = r->n_relays,
 	};
 	int status = supervise_run(&s);

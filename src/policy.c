@@ -321,15 +321,19 @@ int policy_build_fs(const struct gw_config *cfg, const struct gw_runtime *rt,
 	int r = add_list(out, f->allow_read, "filesystem.allowRead", GW_LL_FS_RX, 0, rt, err);
 	if (r == 0)
 		r = add_list(out, f->allow_write, "filesystem.allowWrite", GW_LL_FS_ALL, 0, rt, err);
-	if (r == 0)
+	/* Inside the namespace sandbox the mounts already enforce the denies
+	 * (computed by the supervisor from this same function). */
+	bool denies = !rt->namespaces;
+	if (r == 0 && denies)
 		r = add_list(out, f->deny_read, "filesystem.denyRead", 0, GW_DENY_READ, rt, err);
-	if (r == 0)
+	if (r == 0 && denies)
 		r = add_list(out, f->deny_write, "filesystem.denyWrite", 0, GW_DENY_WRITE, rt, err);
 	if (r < 0) {
 		fs_spec_free(out);
 		return r;
 	}
-	add_mandatory(out, cfg, rt);
+	if (denies)
+		add_mandatory(out, cfg, rt);
 	return 0;
 }
 

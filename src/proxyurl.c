@@ -7,6 +7,7 @@
 #include <netdb.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/socket.h>
 
 void proxyurl_free(struct gw_proxy_url *u)
@@ -152,6 +153,13 @@ int proxyurl_resolve_host(struct gw_proxy_url *u, struct gw_error *err)
 	unsigned char buf[sizeof(struct in6_addr)];
 	if (inet_pton(AF_INET, u->host, buf) == 1 || inet_pton(AF_INET6, u->host, buf) == 1)
 		return 0;
+	/* RFC 6761: localhost is loopback, without asking NSS (a lookup costs
+	 * a good part of a sandboxed `true`). */
+	if (strcasecmp(u->host, "localhost") == 0 || strcasecmp(u->host, "localhost.") == 0) {
+		free(u->host);
+		u->host = xstrdup("127.0.0.1");
+		return 0;
+	}
 	struct addrinfo hints = { .ai_socktype = SOCK_STREAM, .ai_flags = AI_ADDRCONFIG };
 	struct addrinfo *res = NULL;
 	int r = getaddrinfo(u->host, NULL, &hints, &res);

@@ -8,6 +8,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include <arpa/inet.h>
@@ -21,6 +22,7 @@
 #include "nsrun.h"
 #include "policy.h"
 #include "proxyurl.h"
+#include "sandbox.h"
 #include "supervise.h"
 
 #define DEFAULT_SOCKS_PROXY "socks5://localhost:43052"
@@ -36,6 +38,7 @@ struct run_ctx {
 	int tmp_parent_fd;
 	char *tmp_name;
 	bool namespaces;   /* default mode (bubblewrap), not --no-bwrap */
+	char **cmd;        /* the command as executed in the sandbox */
 	struct gw_ns_args ns;
 };
 
@@ -242,26 +245,6 @@ static void setup_runtime(struct run_ctx *c, const struct gw_opts *o)
 	}
 }
 
-/* The policy travels to the wrapper in a sealed memfd, never in argv or the
- * environment (proxy credentials would show in /proc/PID/environ). */
-static int policy_memfd(const struct run_ctx *c)
-{
-	_cleanup_free_ char *json = policy_to_json(&c->cfg, &c->rt);
-	_cleanup_close_ int fd = memfd_create("greywall-policy", MFD_CLOEXEC | MFD_ALLOW_SEALING);
-	if (fd < 0)
-		die_errno(GW_EXIT_SETUP, errno, "memfd_create");
-	size_t len = strlen(json), off = 0;
-	while (off < len) {
-		ssize_t n = write(fd, json + off, len - off);
-		if (n < 0 && errno != EINTR)
-			die_errno(GW_EXIT_SETUP, errno, "writing the policy");
-		off += n > 0 ? (size_t)n : 0;
-	}
-	if (fcntl(fd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE | F_SEAL_SEAL) < 0)
-		die_errno(GW_EXIT_SETUP, errno, "sealing the policy");
-	return steal_fd(&fd);
-}
-
 /* The command as the wrapper executes it. */
 static char **command_argv(const struct gw_opts *o, char **v)
 {
@@ -276,18 +259,18 @@ static char **command_argv(const struct gw_opts *o, char **v)
 	return v;
 }
 
-static char **wrapper_argv(const struct gw_opts *o, int policy_fd)
+/* --no-bwrap: the sandbox is applied in the forked child itself, from the
+ * policy already in memory (no re-exec, no serialisation), then the command
+ * is executed.  Returns only on failure. */
+static int enter_no_bwrap(void *ctx)
 {
-	char **v = NULL;
-	v = gw_strv_push(v, "/proc/self/exe");
-	v = gw_strv_push(v, "--landlock-apply");
-	v = gw_strv_push(v, "--seccomp");
-	if (o->debug)
-		v = gw_strv_push(v, "--debug");
-	v = gw_strv_push(v, "--policy-fd");
-	v = gw_strv_push_take(v, xasprintf("%d", policy_fd));
-	v = gw_strv_push(v, "--");
-	return command_argv(o, v);
+	struct run_ctx *c = ctx;
+	if (sandbox_enter(&c->cfg, &c->rt) < 0)
+		return -1;
+	/* Nothing of greywall's (the terminal copies, the config) may reach
+	 * the command. */
+	syscall(SYS_close_range, 3u, ~0u, 0u);
+	_exit(sandbox_exec(c->cmd, c->env));
 }
 
 /* The default mode: /tmp inside is private, the rest is nsrun.c's. */
@@ -333,15 +316,16 @@ int run_command(const struct gw_opts *o)
 		return st;
 	}
 	make_tmpdir(&c);
-	int pfd = policy_memfd(&c);
-	_cleanup_strv_ char **argv = wrapper_argv(o, pfd);
+	c.cmd = command_argv(o, NULL);
 	if (log_debug_enabled()) {
-		_cleanup_free_ char *line = gw_shell_join(argv);
-		log_debug("running: %s", line);
+		_cleanup_free_ char *line = gw_shell_join(c.cmd);
+		log_debug("running in the sandbox: %s", line);
 	}
-	struct gw_supervise sup = { .argv = argv, .env = c.env, .keep_fds = &pfd, .n_keep_fds = 1, .pty = true };
+	struct gw_supervise sup = { .argv = c.cmd, .env = c.env, .pty = true,
+				    .child_setup = enter_no_bwrap, .ctx = &c };
 	int status = supervise_run(&sup);
 	cleanup_tmpdir(&c);
+	gw_strv_free(c.cmd);
 	gw_strv_free(c.env);
 	free(c.cmd_name);
 	free(c.tmp_name);

@@ -139,6 +139,39 @@ static void load_policy(const struct wrapper_args *a, struct gw_config *cfg, str
 	unsetenv("GREYWALL_CONFIG_JSON");
 }
 
+int sandbox_enter(const struct gw_config *cfg, const struct gw_runtime *rt)
+{
+	/* One O_PATH fd per Landlock rule is open at once while planning; the
+	 * command gets the original limit back. */
+	struct rlimit nofile = { 0 };
+	bool have_limit = getrlimit(RLIMIT_NOFILE, &nofile) == 0;
+	if (have_limit) {
+		struct rlimit more = { nofile.rlim_max, nofile.rlim_max };
+		(void)setrlimit(RLIMIT_NOFILE, &more);
+	}
+	int r = sandbox_apply_landlock(cfg, rt);
+	if (r < 0)
+		return r;
+	if (have_limit && setrlimit(RLIMIT_NOFILE, &nofile) < 0) {
+		r = -errno;
+		log_error_errno(r, "cannot restore the open-file limit");
+		return r;
+	}
+	if ((r = caps_drop_all()) < 0) {
+		log_error_errno(r, "cannot drop capabilities");
+		return r;
+	}
+	struct gw_seccomp_opts so = {
+		.netns_capture = rt->netns,
+		.allow_unix_sockets = cfg->network.allow_all_unix_sockets,
+	};
+	if ((r = seccomp_filter_apply(&so)) < 0) {
+		log_error_errno(r, "cannot load the seccomp filter");
+		log_hint("the kernel needs CONFIG_SECCOMP_FILTER, and a container runtime may forbid nested filters");
+	}
+	return r;
+}
+
 void sandbox_main(int argc, char **argv)
 {
 	struct wrapper_args a;
@@ -152,33 +185,8 @@ void sandbox_main(int argc, char **argv)
 	envsan_filter(environ, &removed);
 	for (size_t i = 0; removed && removed[i]; i++)
 		log_debug("removed %s from the environment", removed[i]);
-	/* One O_PATH fd per Landlock rule is open at once while planning; the
-	 * command gets the original limit back. */
-	struct rlimit nofile = { 0 };
-	bool have_limit = getrlimit(RLIMIT_NOFILE, &nofile) == 0;
-	if (have_limit) {
-		struct rlimit more = { nofile.rlim_max, nofile.rlim_max };
-		(void)setrlimit(RLIMIT_NOFILE, &more);
-	}
-	if (sandbox_apply_landlock(&cfg, &rt) < 0)
+	if (sandbox_enter(&cfg, &rt) < 0)
 		exit(GW_EXIT_SETUP);
-	if (have_limit && setrlimit(RLIMIT_NOFILE, &nofile) < 0)
-		die_errno(GW_EXIT_SETUP, errno, "cannot restore the open-file limit");
-	int r = caps_drop_all();
-	if (r < 0) {
-		log_error_errno(r, "cannot drop capabilities");
-		exit(GW_EXIT_SETUP);
-	}
-	struct gw_seccomp_opts so = {
-		.netns_capture = rt.netns,
-		.allow_unix_sockets = cfg.network.allow_all_unix_sockets,
-	};
-	r = seccomp_filter_apply(&so);
-	if (r < 0) {
-		log_error_errno(r, "cannot load the seccomp filter");
-		log_hint("the kernel needs CONFIG_SECCOMP_FILTER, and a container runtime may forbid nested filters");
-		exit(GW_EXIT_SETUP);
-	}
 	config_free(&cfg);
 	runtime_free(&rt);
 	/* Tell the supervisor that every layer is in place: whatever fails

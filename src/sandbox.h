@@ -19,6 +19,11 @@
 /* Entry point for argv[1] == "--landlock-apply".  Does not return. */
 __attribute__((noreturn)) void sandbox_main(int argc, char **argv);
 
+/* Every layer, in order: Landlock, capabilities emptied (verified),
+ * seccomp (which sets no_new_privs).  Irreversible.  Returns 0, or -errno
+ * after printing why; the caller must then not run the command. */
+int sandbox_enter(const struct gw_config *cfg, const struct gw_runtime *rt);
+
 /* Apply Landlock for `cfg`/`rt` to the calling process.  Returns 0, or
  * -errno after printing why (with a hint). */
 int sandbox_apply_landlock(const struct gw_config *cfg, const struct gw_runtime *rt);

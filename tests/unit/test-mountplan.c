@@ -1,7 +1,10 @@
 /* Unit tests for mountplan.c: the order and kind of the bubblewrap
  * operations computed from grants and denies, placeholders and pins, on a
  * scratch tree.  (tests/integration/ns.sh tries the result for real.) */
+#include <errno.h>
 #include <fcntl.h>
+#include <sched.h>
+#include <sys/wait.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,6 +15,7 @@
 #include "fspolicy.h"
 #include "landlock.h"
 #include "mountplan.h"
+#include "mounttree.h"
 #include "tap.h"
 
 static char root[64];
@@ -57,8 +61,7 @@ static int find_any(const struct gw_mount_plan *p, const char *dest)
 static int build(struct gw_fs_spec *spec, struct gw_mount_plan *plan)
 {
 	struct gw_mount_input in = { .spec = spec, .home = "/home/nobody-gw",
-				     .self_exe = "/proc/self/exe", .empty_file = "/E",
-				     .empty_dir = "/ED" };
+				     .self_exe = "/proc/self/exe" };
 	struct gw_error err = { 0 };
 	int r = mountplan_build(&in, plan, &err);
 	if (r < 0)
@@ -130,11 +133,11 @@ TEST(protections_pins_and_placeholders)
 	int pin = find(&p, GW_MNT_BIND_FD, at("ws/.git"));
 	int hooks = find(&p, GW_MNT_RO_BIND_FD, at("ws/.git/hooks"));
 	ASSERT_TRUE(pin > 0 && hooks > pin); /* .git pinned before its protected child */
-	ASSERT_TRUE(find(&p, GW_MNT_RO_BIND, at("ws/.bashrc")) > 0);
-	ASSERT_TRUE(find(&p, GW_MNT_RO_BIND, at("ws/.claude")) > 0);
+	ASSERT_TRUE(find(&p, GW_MNT_EMPTY_DIR, at("ws/.bashrc")) > 0);
+	ASSERT_TRUE(find(&p, GW_MNT_EMPTY_DIR, at("ws/.claude")) > 0);
 	ASSERT_EQ(-1, find_any(&p, at("ws/.claude/commands")));
-	ASSERT_STREQ("/E", p.m[find(&p, GW_MNT_RO_BIND, at("ws/.env"))].src);
-	ASSERT_STREQ("/ED", p.m[find(&p, GW_MNT_RO_BIND, at("ws/secrets"))].src);
+	ASSERT_TRUE(find(&p, GW_MNT_EMPTY_FILE, at("ws/.env")) > 0);
+	ASSERT_TRUE(find(&p, GW_MNT_EMPTY_DIR, at("ws/secrets")) > 0);
 	ASSERT_EQ(-1, find_any(&p, at("ws/secrets/inner")));
 	ASSERT_EQ(-1, find_any(&p, at("elsewhere/x")));
 	ASSERT_EQ(2, (int)p.n_ph); /* .bashrc and .claude, once */
@@ -187,26 +190,95 @@ TEST(symlinked_protection_fails_closed)
 	fs_spec_free(&spec);
 }
 
-TEST(bwrap_args_dup_each_fd)
+static int write_file(const char *path, const char *text)
 {
-	mkd("args");
+	int fd = open(path, O_WRONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	int r = write(fd, text, strlen(text)) == (ssize_t)strlen(text) ? 0 : -1;
+	close(fd);
+	return r;
+}
+
+/* The child's checks on the built tree; returns the number of the first
+ * failed check, 0 when all hold. */
+static int check_tree(const char *tr)
+{
+	char p[600];
+	struct stat st;
+	snprintf(p, sizeof p, "%s%s/new-file", tr, at("tw"));
+	int fd = open(p, O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
+	if (fd < 0)
+		return 1; /* the writable grant is writable */
+	close(fd);
+	snprintf(p, sizeof p, "%s%s/x", tr, at("tw/.vscode"));
+	if (mkdir(p, 0755) == 0 || errno != EROFS)
+		return 2; /* the placeholder is read-only */
+	snprintf(p, sizeof p, "%s%s", tr, at("tw/.vscode"));
+	if (rmdir(p) == 0 || errno != EBUSY)
+		return 3; /* ...and cannot be removed */
+	snprintf(p, sizeof p, "%s%s", tr, at("tw/.env"));
+	if (stat(p, &st) < 0 || st.st_size != 0)
+		return 4; /* the masked file reads as empty */
+	snprintf(p, sizeof p, "%s%s/y", tr, at("tr"));
+	if (mkdir(p, 0755) == 0 || errno != EROFS)
+		return 5; /* the read-only grant is read-only */
+	snprintf(p, sizeof p, "%s/tmp", tr);
+	if (stat(p, &st) < 0 || (st.st_mode & 07777) != 01777)
+		return 6;
+	snprintf(p, sizeof p, "%s/bin", tr);
+	char link[64] = "";
+	if (readlink(p, link, sizeof link - 1) < 0 || strcmp(link, "usr/bin") != 0)
+		return 7;
+	return 0;
+}
+
+TEST(tree_built_for_real)
+{
+	mkd("tw");
+	mkd("tr");
+	mkfile("tw/.env");
+	mkd("tree");
+	mkd("aux");
 	struct gw_fs_spec spec = { 0 };
-	fs_spec_grant(&spec, at("args"), GW_LL_FS_RX, false);
+	fs_spec_grant(&spec, "/bin", GW_LL_FS_RX, true);
+	fs_spec_grant(&spec, at("tw"), GW_LL_FS_ALL, false);
+	fs_spec_grant(&spec, at("tr"), GW_LL_FS_RX, false);
+	fs_spec_protect(&spec, at("tw/.vscode"));
+	fs_spec_deny(&spec, at("tw/.env"), GW_DENY_READ);
 	struct gw_mount_plan p;
 	ASSERT_EQ(0, build(&spec, &p));
-	int *fds = NULL;
-	size_t n = 0;
-	char **v = mountplan_bwrap_args(&p, NULL, &fds, &n);
-	size_t fd_ops = 0;
-	for (size_t i = 0; v[i]; i++)
-		fd_ops += strstr(v[i], "-fd") != NULL;
-	ASSERT_EQ(fd_ops, n);
-	for (size_t i = 0; i < n; i++)
-		close(fds[i]);
-	free(fds);
-	gw_strv_free(v);
+	ASSERT_EQ(0, mountplan_make_placeholders(&p, NULL));
+	uid_t uid = getuid();
+	gid_t gid = getgid();
+	fflush(NULL);
+	pid_t pid = fork();
+	if (pid == 0) {
+		char map[64];
+		if (unshare(CLONE_NEWUSER) < 0)
+			_exit(77);
+		snprintf(map, sizeof map, "%u %u 1", (unsigned)uid, (unsigned)uid);
+		write_file("/proc/self/setgroups", "deny");
+		if (write_file("/proc/self/uid_map", map) < 0)
+			_exit(78);
+		snprintf(map, sizeof map, "%u %u 1", (unsigned)gid, (unsigned)gid);
+		if (write_file("/proc/self/gid_map", map) < 0)
+			_exit(78);
+		if (mounttree_build(&p, at("tree"), at("aux")) < 0)
+			_exit(99);
+		_exit(check_tree(at("tree")));
+	}
+	int status = -1;
+	waitpid(pid, &status, 0);
+	mountplan_remove_placeholders(&p);
 	mountplan_free(&p);
 	fs_spec_free(&spec);
+	if (WIFEXITED(status) && WEXITSTATUS(status) == 77 && getenv("CI") == NULL)
+		tap_skip("user namespaces unavailable");
+	ASSERT_TRUE(WIFEXITED(status));
+	ASSERT_EQ(0, WEXITSTATUS(status));
+	ASSERT_EQ(-1, access(at("tw/.vscode"), F_OK)); /* placeholder removed */
+	ASSERT_EQ(0, access(at("tw/new-file"), F_OK)); /* the write reached the host */
 }
 
 int main(void)
@@ -219,7 +291,7 @@ int main(void)
 	RUN(protections_pins_and_placeholders);
 	RUN(placeholder_with_content_is_kept);
 	RUN(symlinked_protection_fails_closed);
-	RUN(bwrap_args_dup_each_fd);
+	RUN(tree_built_for_real);
 	char cmd[128];
 	snprintf(cmd, sizeof cmd, "rm -rf '%s'", root);
 	return tap_done() + (system(cmd) != 0);
