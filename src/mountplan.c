@@ -286,7 +286,7 @@ static int protect_missing(struct planner *pl, const struct gw_fs_deny *d, const
 	if ((r = pin_ancestors(pl, a->path, miss)) < 0)
 		return r;
 	add_placeholder(pl, miss);
-	add_op(pl, GW_MNT_EMPTY_DIR, NULL, -1, miss, "protected, does not exist yet (placeholder)",
+	add_op(pl, GW_MNT_PLACEHOLDER, NULL, -1, miss, "protected, does not exist yet (placeholder)",
 	       PH_DENY);
 	return 0;
 }
@@ -466,25 +466,55 @@ static int open_parent(const char *path, char **name)
 	return fd < 0 ? -errno : fd;
 }
 
+/* The first placeholder made on a filesystem; the others there are hard
+ * links to it (a new inode costs an allocation scan on ext4, a link does
+ * not). */
+struct ph_master {
+	dev_t dev;
+	int dfd;
+	char *name;
+	ino_t ino;
+};
+
+static int make_one(struct gw_placeholder *ph, struct ph_master *ms, size_t *n_ms,
+		    struct gw_error *err)
+{
+	_cleanup_free_ char *name = NULL;
+	_cleanup_close_ int dfd = open_parent(ph->path, &name);
+	struct stat st;
+	if (dfd < 0 || fstat(dfd, &st) < 0)
+		return gw_error_set(err, dfd < 0 ? dfd : -errno, "cannot open the directory of %s: %s",
+				    ph->path, strerror(dfd < 0 ? -dfd : errno));
+	struct ph_master *m = NULL;
+	for (size_t i = 0; i < *n_ms && !m; i++)
+		m = ms[i].dev == st.st_dev ? &ms[i] : NULL;
+	int r = m ? linkat(m->dfd, m->name, dfd, name, 0) : mknodat(dfd, name, S_IFSOCK | 0600, 0);
+	if (r < 0)
+		return gw_error_set(err, -errno, "cannot create the placeholder %s: %s", ph->path,
+				    strerror(errno));
+	if (fstatat(dfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0 || !S_ISSOCK(st.st_mode))
+		return gw_error_set(err, -EIO, "the placeholder %s changed under us", ph->path);
+	*ph = (struct gw_placeholder){ ph->path, st.st_dev, st.st_ino, true };
+	if (!m)
+		ms[(*n_ms)++] = (struct ph_master){ st.st_dev, steal_fd(&dfd), steal_pointer(&name),
+						    st.st_ino };
+	log_debug("placeholder: %s", ph->path);
+	return 0;
+}
+
 int mountplan_make_placeholders(struct gw_mount_plan *p, struct gw_error *err)
 {
-	for (size_t i = 0; i < p->n_ph; i++) {
-		struct gw_placeholder *ph = &p->ph[i];
-		_cleanup_free_ char *name = NULL;
-		_cleanup_close_ int dfd = open_parent(ph->path, &name);
-		if (dfd < 0)
-			return gw_error_set(err, dfd, "cannot open the directory of %s: %s", ph->path,
-					    strerror(-dfd));
-		if (mkdirat(dfd, name, 0755) < 0)
-			return gw_error_set(err, -errno, "cannot create the placeholder %s: %s",
-					    ph->path, strerror(errno));
-		struct stat st;
-		if (fstatat(dfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
-			return gw_error_set(err, -errno, "stat %s: %s", ph->path, strerror(errno));
-		*ph = (struct gw_placeholder){ ph->path, st.st_dev, st.st_ino, true };
-		log_debug("placeholder: %s", ph->path);
+	struct ph_master *ms = xcalloc(p->n_ph + 1, sizeof *ms);
+	size_t n_ms = 0;
+	int r = 0;
+	for (size_t i = 0; i < p->n_ph && r == 0; i++)
+		r = make_one(&p->ph[i], ms, &n_ms, err);
+	for (size_t i = 0; i < n_ms; i++) {
+		close(ms[i].dfd);
+		free(ms[i].name);
 	}
-	return 0;
+	free(ms);
+	return r;
 }
 
 void mountplan_remove_placeholders(struct gw_mount_plan *p)
@@ -498,11 +528,11 @@ void mountplan_remove_placeholders(struct gw_mount_plan *p)
 		_cleanup_free_ char *name = NULL;
 		_cleanup_close_ int dfd = open_parent(ph->path, &name);
 		struct stat st;
-		/* Only our own empty directory: rmdir never removes content. */
+		/* Only our own socket inode, the very one made for this run. */
 		if (dfd < 0 || fstatat(dfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0 ||
-		    st.st_dev != ph->dev || st.st_ino != ph->ino || !S_ISDIR(st.st_mode))
+		    st.st_dev != ph->dev || st.st_ino != ph->ino || !S_ISSOCK(st.st_mode))
 			continue;
-		if (unlinkat(dfd, name, AT_REMOVEDIR) < 0)
+		if (unlinkat(dfd, name, 0) < 0)
 			log_warn("cannot remove the placeholder %s: %s", ph->path, strerror(errno));
 	}
 }
@@ -514,7 +544,7 @@ static const char *const kind_names[] = {
 	[GW_MNT_EMPTY_FILE] = "empty-file", [GW_MNT_RO_BIND_FD] = "ro-bind",
 	[GW_MNT_BIND_FD] = "bind",          [GW_MNT_SYMLINK] = "symlink",
 	[GW_MNT_PROC] = "proc",             [GW_MNT_DEV] = "dev",
-	[GW_MNT_DIR] = "dir",
+	[GW_MNT_DIR] = "dir",             [GW_MNT_PLACEHOLDER] = "placeholder",
 };
 
 const char *mountplan_kind_name(enum gw_mount_kind k)

@@ -17,6 +17,7 @@
 
 #define EMPTY_DIR "d"
 #define EMPTY_FILE "f"
+#define EMPTY_SOCK "s"
 
 struct tree {
 	int root; /* the tree's "/" */
@@ -188,6 +189,8 @@ static int apply(const struct tree *t, const struct gw_mount *m)
 		return attach_empty(t, EMPTY_DIR, m->dest);
 	case GW_MNT_EMPTY_FILE:
 		return attach_empty(t, EMPTY_FILE, m->dest);
+	case GW_MNT_PLACEHOLDER:
+		return attach_empty(t, EMPTY_SOCK, m->dest);
 	case GW_MNT_PROC:
 	case GW_MNT_DEV:
 		/* bubblewrap's, on top of the finished tree; the mount points
@@ -221,7 +224,7 @@ static int prepare_aux(const char *aux, int *fd)
 	if (f < 0)
 		return -errno;
 	close(f);
-	return 0;
+	return mknodat(dfd, EMPTY_SOCK, S_IFSOCK | 0400, 0) < 0 ? -errno : 0;
 }
 
 /* The root: a fresh tmpfs, or (defaultDenyRead false) the host's root. */

@@ -133,8 +133,8 @@ TEST(protections_pins_and_placeholders)
 	int pin = find(&p, GW_MNT_BIND_FD, at("ws/.git"));
 	int hooks = find(&p, GW_MNT_RO_BIND_FD, at("ws/.git/hooks"));
 	ASSERT_TRUE(pin > 0 && hooks > pin); /* .git pinned before its protected child */
-	ASSERT_TRUE(find(&p, GW_MNT_EMPTY_DIR, at("ws/.bashrc")) > 0);
-	ASSERT_TRUE(find(&p, GW_MNT_EMPTY_DIR, at("ws/.claude")) > 0);
+	ASSERT_TRUE(find(&p, GW_MNT_PLACEHOLDER, at("ws/.bashrc")) > 0);
+	ASSERT_TRUE(find(&p, GW_MNT_PLACEHOLDER, at("ws/.claude")) > 0);
 	ASSERT_EQ(-1, find_any(&p, at("ws/.claude/commands")));
 	ASSERT_TRUE(find(&p, GW_MNT_EMPTY_FILE, at("ws/.env")) > 0);
 	ASSERT_TRUE(find(&p, GW_MNT_EMPTY_DIR, at("ws/secrets")) > 0);
@@ -143,8 +143,8 @@ TEST(protections_pins_and_placeholders)
 	ASSERT_EQ(2, (int)p.n_ph); /* .bashrc and .claude, once */
 	ASSERT_EQ(0, mountplan_make_placeholders(&p, NULL));
 	struct stat st;
-	ASSERT_EQ(0, stat(at("ws/.bashrc"), &st));
-	ASSERT_TRUE(S_ISDIR(st.st_mode));
+	ASSERT_EQ(0, lstat(at("ws/.bashrc"), &st));
+	ASSERT_TRUE(S_ISSOCK(st.st_mode));
 	mountplan_remove_placeholders(&p);
 	ASSERT_EQ(-1, access(at("ws/.bashrc"), F_OK));
 	ASSERT_EQ(-1, access(at("ws/.claude"), F_OK));
@@ -152,7 +152,7 @@ TEST(protections_pins_and_placeholders)
 	fs_spec_free(&spec);
 }
 
-TEST(placeholder_with_content_is_kept)
+TEST(placeholder_replaced_meanwhile_is_kept)
 {
 	mkd("keep");
 	struct gw_fs_spec spec = { 0 };
@@ -161,9 +161,13 @@ TEST(placeholder_with_content_is_kept)
 	struct gw_mount_plan p;
 	ASSERT_EQ(0, build(&spec, &p));
 	ASSERT_EQ(0, mountplan_make_placeholders(&p, NULL));
-	mkfile("keep/.vscode/user-file"); /* someone used it meanwhile */
+	/* someone replaced it on the host meanwhile: not ours to remove */
+	ASSERT_EQ(0, unlink(at("keep/.vscode")));
+	mkd("keep/.vscode");
 	mountplan_remove_placeholders(&p);
-	ASSERT_EQ(0, access(at("keep/.vscode/user-file"), F_OK));
+	struct stat st;
+	ASSERT_EQ(0, stat(at("keep/.vscode"), &st));
+	ASSERT_TRUE(S_ISDIR(st.st_mode));
 	mountplan_free(&p);
 	fs_spec_free(&spec);
 }
@@ -211,12 +215,13 @@ static int check_tree(const char *tr)
 	if (fd < 0)
 		return 1; /* the writable grant is writable */
 	close(fd);
-	snprintf(p, sizeof p, "%s%s/x", tr, at("tw/.vscode"));
-	if (mkdir(p, 0755) == 0 || errno != EROFS)
-		return 2; /* the placeholder is read-only */
 	snprintf(p, sizeof p, "%s%s", tr, at("tw/.vscode"));
-	if (rmdir(p) == 0 || errno != EBUSY)
-		return 3; /* ...and cannot be removed */
+	if (mkdir(p, 0755) == 0 || errno != EEXIST)
+		return 2; /* the placeholder's name cannot be created */
+	if (unlink(p) == 0 || errno != EBUSY)
+		return 3; /* ...nor removed */
+	if (open(p, O_WRONLY | O_CREAT | O_CLOEXEC, 0644) >= 0 || errno != ENXIO)
+		return 8; /* ...nor written */
 	snprintf(p, sizeof p, "%s%s", tr, at("tw/.env"));
 	if (stat(p, &st) < 0 || st.st_size != 0)
 		return 4; /* the masked file reads as empty */
@@ -289,7 +294,7 @@ int main(void)
 	RUN(base_is_private_and_minimal);
 	RUN(grants_shallow_first_and_union);
 	RUN(protections_pins_and_placeholders);
-	RUN(placeholder_with_content_is_kept);
+	RUN(placeholder_replaced_meanwhile_is_kept);
 	RUN(symlinked_protection_fails_closed);
 	RUN(tree_built_for_real);
 	char cmd[128];
