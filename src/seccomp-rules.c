@@ -411,8 +411,15 @@ static int set_attrs(scmp_filter_ctx ctx)
 	 * x32 numbers (nr | 0x40000000) there.  Kill the whole process:
 	 * those ABIs have their own syscall numbers, which none of the rules
 	 * look at. */
-	return seccomp_attr_set(ctx, SCMP_FLTATR_ACT_BADARCH,
-				SCMP_ACT_KILL_PROCESS);
+	int ret = seccomp_attr_set(ctx, SCMP_FLTATR_ACT_BADARCH,
+				   SCMP_ACT_KILL_PROCESS);
+
+	/* A binary tree of syscall numbers instead of a linear chain: the
+	 * kernel checks and JITs a shorter path per call, and loading the
+	 * filter costs less (a good part of a sandboxed `true`). */
+	if (ret == 0)
+		ret = seccomp_attr_set(ctx, SCMP_FLTATR_CTL_OPTIMIZE, 2);
+	return ret;
 }
 
 /* A context for arch alone, with the bad-arch action set. */
