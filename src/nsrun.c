@@ -182,6 +182,7 @@ static int policy_fd(struct ns_run *r)
 	struct gw_runtime in = *r->a->rt;
 	in.tmpdir = NULL;
 	in.namespaces = true;
+	in.inside_ns = true;
 	for (int i = 0; i < r->a->n_forwards; i++)
 		runtime_add_port(in.connect_ports, &in.n_connect_ports, r->a->forwards[i].inside_port);
 	for (int i = 0; i < r->a->opts->n_ports; i++)

@@ -321,9 +321,14 @@ int policy_build_fs(const struct gw_config *cfg, const struct gw_runtime *rt,
 	int r = add_list(out, f->allow_read, "filesystem.allowRead", GW_LL_FS_RX, 0, rt, err);
 	if (r == 0)
 		r = add_list(out, f->allow_write, "filesystem.allowWrite", GW_LL_FS_ALL, 0, rt, err);
+	/* In the namespace sandbox a host socket exists only when listed:
+	 * connect() needs write access to the socket's inode. */
+	if (r == 0 && rt->namespaces)
+		r = add_list(out, cfg->network.allow_unix_sockets, "network.allowUnixSockets",
+			     GW_LL_FS_READ_FILE | GW_LL_FS_WRITE_FILE, 0, rt, err);
 	/* Inside the namespace sandbox the mounts already enforce the denies
 	 * (computed by the supervisor from this same function). */
-	bool denies = !rt->namespaces;
+	bool denies = !rt->inside_ns;
 	if (r == 0 && denies)
 		r = add_list(out, f->deny_read, "filesystem.denyRead", 0, GW_DENY_READ, rt, err);
 	if (r == 0 && denies)
@@ -362,6 +367,7 @@ char *policy_to_json(const struct gw_config *cfg, const struct gw_runtime *rt)
 	json_object_object_add(r, "bindPorts", ports);
 	json_object_object_add(r, "netns", json_object_new_boolean(rt->netns));
 	json_object_object_add(r, "namespaces", json_object_new_boolean(rt->namespaces));
+	json_object_object_add(r, "insideNamespaces", json_object_new_boolean(rt->inside_ns));
 	json_object_object_add(r, "allowDegraded", json_object_new_boolean(rt->allow_degraded));
 	json_object_object_add(root, "runtime", r);
 	char *s = xstrdup(json_object_to_json_string_ext(root, JSON_C_TO_STRING_PLAIN));
@@ -406,6 +412,7 @@ static int runtime_from(json_object *r, struct gw_runtime *rt, struct gw_error *
 	rt->tmpdir = get_str(r, "tmpdir");
 	rt->netns = get_bool(r, "netns");
 	rt->namespaces = get_bool(r, "namespaces");
+	rt->inside_ns = get_bool(r, "insideNamespaces");
 	rt->allow_degraded = get_bool(r, "allowDegraded");
 	int ret = get_ports(r, "connectPorts", rt->connect_ports, &rt->n_connect_ports, err);
 	if (ret == 0)

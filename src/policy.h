@@ -25,8 +25,9 @@ struct gw_runtime {
 	uint16_t bind_ports[GW_MAX_PORTS];    /* TCP ports the command may listen on (-p) */
 	int n_bind_ports;
 	bool netns;     /* a network namespace captures all traffic */
-	bool namespaces; /* namespace (bubblewrap) mode: mounts enforce the denies,
-			  * /tmp, /dev/shm and $HOME are private */
+	bool namespaces; /* namespace (bubblewrap) mode */
+	bool inside_ns;  /* ...as seen from inside the sandbox: the mounts enforce
+			  * the denies; /tmp, /dev/shm and $HOME are private */
 	bool allow_degraded;
 };
 

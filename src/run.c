@@ -220,6 +220,7 @@ static void setup_runtime(struct run_ctx *c, const struct gw_opts *o)
 		home = pw->pw_dir;
 	c->rt.home = home && home[0] == '/' ? fs_normalize(home) : NULL;
 	c->rt.allow_degraded = o->allow_degraded || c->cfg.allow_degraded;
+	c->rt.namespaces = c->namespaces;
 	if (c->cfg.network.allow_unix_sockets && !c->cfg.network.allow_all_unix_sockets && !c->namespaces)
 		die(GW_EXIT_USAGE, "network.allowUnixSockets cannot be enforced per socket with --no-bwrap "
 		    "(Landlock cannot restrict unix socket connections on this kernel); "

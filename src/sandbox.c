@@ -163,7 +163,9 @@ int sandbox_enter(const struct gw_config *cfg, const struct gw_runtime *rt)
 	}
 	struct gw_seccomp_opts so = {
 		.netns_capture = rt->netns,
-		.allow_unix_sockets = cfg->network.allow_all_unix_sockets,
+		/* In the namespace sandbox only the listed sockets exist. */
+		.allow_unix_sockets = cfg->network.allow_all_unix_sockets ||
+				      (rt->inside_ns && cfg->network.allow_unix_sockets),
 	};
 	if ((r = seccomp_filter_apply(&so)) < 0) {
 		log_error_errno(r, "cannot load the seccomp filter");
@@ -250,7 +252,7 @@ static int add_fs_rules(int rfd, const struct gw_config *cfg, const struct gw_ru
 	struct gw_fs_spec spec;
 	struct gw_error err = { 0 };
 	int r = policy_build_fs(cfg, rt, &spec, &err);
-	if (r == 0 && rt->namespaces)
+	if (r == 0 && rt->inside_ns)
 		namespace_view(&spec, cfg, rt);
 	struct gw_fs_plan plan = { 0 };
 	if (r == 0)

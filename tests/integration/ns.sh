@@ -67,14 +67,21 @@ PIDS+=($HOST_SLEEP)
 IPC_ID=$(ipcmk -M 4096 2>/dev/null | awk '{print $NF}')
 echo host >/dev/shm/gw-ns-host-$$
 ABS_NAME="gw-ns-abstract-$$"
-python3 - "$ABS_NAME" "$T/host.sock" >/dev/null 2>&1 <<'PY' &
-import socket, sys, time
+python3 - "$ABS_NAME" "$T/host.sock" "$T/allowed.sock" >/dev/null 2>&1 <<'PY' &
+import os, socket, sys, threading, time
 a = socket.socket(socket.AF_UNIX); a.bind("\0" + sys.argv[1]); a.listen(5)
 p = socket.socket(socket.AF_UNIX); p.bind(sys.argv[2]); p.listen(5)
+q = socket.socket(socket.AF_UNIX); q.bind(sys.argv[3]); q.listen(5)
+for path in sys.argv[2:]:
+    os.chmod(path, 0o777)
+def serve():
+    while True:
+        c, _ = q.accept(); c.sendall(b"hello-from-allowed-socket\n"); c.close()
+threading.Thread(target=serve, daemon=True).start()
 time.sleep(300)
 PY
 PIDS+=($!)
-for i in $(seq 1 100); do [ -S "$T/host.sock" ] && break; sleep 0.05; done
+for i in $(seq 1 100); do [ -S "$T/allowed.sock" ] && break; sleep 0.05; done
 HOST_NS_NET=$(readlink /proc/self/ns/net)
 
 if [ "$(id -u)" = 0 ]; then
@@ -161,6 +168,9 @@ suite() {
 	ABSCONF=$(conf abs "{\"network\":{\"allowAllUnixSockets\":true}}")
 	expect_fail_out "$P host abstract unix socket unreachable" "" gwc "$ABSCONF" -- python3 -c "import socket; s=socket.socket(socket.AF_UNIX); s.connect('\0$ABS_NAME')"
 	expect_fail_out "$P host /tmp socket unreachable" "" gwc "$ABSCONF" -- python3 -c "import socket; s=socket.socket(socket.AF_UNIX); s.connect('$T/host.sock')"
+	SOCKCONF=$(conf sock "{\"network\":{\"allowUnixSockets\":[\"$T/allowed.sock\"]}}")
+	expect_out "$P a socket named in allowUnixSockets is reachable" "hello-from-allowed-socket" gwc "$SOCKCONF" -- python3 -c "import socket; s=socket.socket(socket.AF_UNIX); s.connect('$T/allowed.sock'); print(s.recv(100).decode())"
+	expect_fail_out "$P  ...and only that one" "" gwc "$SOCKCONF" -- python3 -c "import socket; s=socket.socket(socket.AF_UNIX); s.connect('$T/host.sock')"
 	expect_out "$P /run is empty" "^0$" gw -- sh -c 'ls -A /run | wc -l'
 	expect_fail_out "$P host /dev/shm is invisible" "" gw -- cat /dev/shm/gw-ns-host-$$
 	expect "$P /tmp and /dev/shm are private and writable" 0 gw -- sh -c 'echo x > /tmp/gw-ns-in-$$ && echo y > /dev/shm/gw-ns-in-$$ && cat /tmp/gw-ns-in-$$ /dev/shm/gw-ns-in-$$'
