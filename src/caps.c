@@ -25,11 +25,10 @@ static int drop_bounding_set(void)
 {
 	int last = last_cap();
 	for (int c = 0; c <= last; c++) {
-		if (prctl(PR_CAPBSET_READ, c, 0, 0, 0) <= 0)
-			continue;
-		/* EPERM: no CAP_SETPCAP.  Then we have no capabilities to
-		 * speak of and execve under no_new_privs cannot gain any. */
-		if (prctl(PR_CAPBSET_DROP, c, 0, 0, 0) < 0 && errno != EPERM)
+		/* Dropping an absent capability is a no-op, so no read first.
+		 * EPERM: no CAP_SETPCAP.  Then we have no capabilities to speak
+		 * of and execve under no_new_privs cannot gain any. */
+		if (prctl(PR_CAPBSET_DROP, c, 0, 0, 0) < 0 && errno != EPERM && errno != EINVAL)
 			return -errno;
 	}
 	return 0;

@@ -265,3 +265,15 @@ int fs_remove_tree(int parent_fd, const char *name)
 		return -errno;
 	return remove_entry(parent_fd, name, 0, st.st_dev);
 }
+
+char *fs_self_exe(void)
+{
+	/* The kernel's link is already canonical: one readlink() instead of
+	 * realpath()'s one per component. */
+	char buf[PATH_MAX];
+	ssize_t n = readlink("/proc/self/exe", buf, sizeof buf - 1);
+	if (n <= 0 || buf[0] != '/')
+		return realpath("/proc/self/exe", NULL);
+	buf[n] = '\0';
+	return xstrdup(buf);
+}

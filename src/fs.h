@@ -29,6 +29,9 @@ bool fs_is_beneath(const char *path, const char *dir);
  * (if not NULL) receives the canonical path and *st the fstat() result. */
 int fs_open_trusted(const char *abs_path, char **real, struct stat *st);
 
+/* Canonical path of this program's binary.  Caller frees; NULL on error. */
+char *fs_self_exe(void);
+
 /* Canonical path of an open fd (via /proc/self/fd).  Caller frees; NULL on
  * error. */
 char *fs_fd_path(int fd);

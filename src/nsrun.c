@@ -105,7 +105,7 @@ static void plan_mounts(struct ns_run *r)
 	struct gw_error err = { 0 };
 	if (policy_build_fs(a->cfg, a->rt, &spec, &err) < 0)
 		die(GW_EXIT_USAGE, "filesystem policy: %s", err.msg);
-	_cleanup_free_ char *self = realpath("/proc/self/exe", NULL);
+	_cleanup_free_ char *self = fs_self_exe();
 	if (!self)
 		die_errno(GW_EXIT_SETUP, errno, "cannot find greywall's own binary");
 	struct gw_mount_input in = { .spec = &spec, .home = a->rt->home, .self_exe = self };
@@ -193,7 +193,7 @@ static int policy_fd(struct ns_run *r)
 
 static char **full_argv(struct ns_run *r, const char *bwrap, int args_fd, int pfd, int ready_fd)
 {
-	_cleanup_free_ char *self = realpath("/proc/self/exe", NULL);
+	_cleanup_free_ char *self = fs_self_exe();
 	char **v = NULL;
 	v = gw_strv_push(v, bwrap);
 	v = gw_strv_push(v, "--args");

@@ -213,6 +213,9 @@ static void add_system(struct gw_fs_spec *spec, const struct gw_config *cfg)
 	 * /usr: grant the file they point to, not its directory. */
 	const char *etc_links[] = { "/etc/resolv.conf", "/etc/localtime", NULL };
 	for (size_t i = 0; etc_links[i]; i++) {
+		struct stat lst;
+		if (lstat(etc_links[i], &lst) < 0 || !S_ISLNK(lst.st_mode))
+			continue; /* a plain file in /etc, granted with it */
 		char *real = realpath(etc_links[i], NULL);
 		if (real && !fs_is_beneath(real, "/etc") && !fs_is_beneath(real, "/usr"))
 			fs_spec_grant(spec, real, GW_LL_FS_READ_FILE, true);
@@ -295,7 +298,7 @@ static void add_mandatory(struct gw_fs_spec *spec, const struct gw_config *cfg,
 		fs_spec_protect(spec, cfg->sources[i]);
 	/* ...nor replace greywall itself when it lives in a writable tree
 	 * (a build directory inside the workspace, say). */
-	_cleanup_free_ char *self = realpath("/proc/self/exe", NULL);
+	_cleanup_free_ char *self = fs_self_exe();
 	if (self)
 		fs_spec_protect(spec, self);
 	_cleanup_free_ char *def = config_default_path();
