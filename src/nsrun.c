@@ -384,13 +384,14 @@ int nsrun(struct gw_ns_args *a)
 	 * planned. */
 	if (netns_start(&r.ns, &err) < 0)
 		die(GW_EXIT_SETUP, "%s", err.msg);
-	make_state(&r);
 	raise_nofile(&r);
 	plan_mounts(&r);
 	check_fd_budget(&r);
 	if (netns_finish(&r.ns, &err) < 0)
 		die(GW_EXIT_SETUP, "%s", err.msg);
 	setup_relays(&r);
+	/* Last: from here on nothing dies before remove_state(). */
+	make_state(&r);
 	int status = supervise_bwrap(&r, bwrap);
 	mountplan_free(&r.plan);
 	netns_close(&r.ns);

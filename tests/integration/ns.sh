@@ -135,6 +135,7 @@ conf() { # conf NAME JSON: a config file readable by the user
 }
 
 lowfd() { (ulimit -Sn 1024 && "$@"); }
+with_fd7() { "$@" 7</etc/hostname; } # an inherited descriptor greywall must close
 
 suite() {
 	local P="[$U_NAME]"
@@ -171,6 +172,8 @@ suite() {
 	SOCKCONF=$(conf sock "{\"network\":{\"allowUnixSockets\":[\"$T/allowed.sock\"]}}")
 	expect_out "$P a socket named in allowUnixSockets is reachable" "hello-from-allowed-socket" gwc "$SOCKCONF" -- python3 -c "import socket; s=socket.socket(socket.AF_UNIX); s.connect('$T/allowed.sock'); print(s.recv(100).decode())"
 	expect_fail_out "$P  ...and only that one" "" gwc "$SOCKCONF" -- python3 -c "import socket; s=socket.socket(socket.AF_UNIX); s.connect('$T/host.sock')"
+	# ls itself holds fd 3 (the directory it lists)
+	expect_out "$P no descriptor of greywall's reaches the command" "^0 1 2 3 $" with_fd7 gw -- sh -c 'ls /proc/self/fd | tr "\n" " "'
 	expect_out "$P /run is empty" "^0$" gw -- sh -c 'ls -A /run | wc -l'
 	expect_fail_out "$P host /dev/shm is invisible" "" gw -- cat /dev/shm/gw-ns-host-$$
 	expect "$P /tmp and /dev/shm are private and writable" 0 gw -- sh -c 'echo x > /tmp/gw-ns-in-$$ && echo y > /dev/shm/gw-ns-in-$$ && cat /tmp/gw-ns-in-$$ /dev/shm/gw-ns-in-$$'
