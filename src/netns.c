@@ -20,6 +20,7 @@
 #include "caps.h"
 #include "cleanup.h"
 #include "log.h"
+#include "relay.h"
 
 /* Setup stages, reported by the keeper so the error names what failed. */
 enum stage {
@@ -101,59 +102,59 @@ static struct status_msg keeper_setup(uid_t uid, gid_t gid)
 	return (struct status_msg){ ST_OK, 0 };
 }
 
-static int send_reply(int sock, int32_t err, int fd)
+/* One datagram of `len` bytes with up to two fds attached. */
+static int send_with_fds(int sock, const void *data, size_t len, const int *fds, size_t nfds)
 {
-	struct iovec iov = { .iov_base = &err, .iov_len = sizeof err };
-	union {
-		char buf[CMSG_SPACE(sizeof(int))];
-		struct cmsghdr align;
-	} u;
-	struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1 };
-	if (fd >= 0) {
-		msg.msg_control = u.buf;
-		msg.msg_controllen = sizeof u.buf;
-		struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
-		c->cmsg_level = SOL_SOCKET;
-		c->cmsg_type = SCM_RIGHTS;
-		c->cmsg_len = CMSG_LEN(sizeof(int));
-		memcpy(CMSG_DATA(c), &fd, sizeof fd);
-	}
-	return sendmsg(sock, &msg, MSG_NOSIGNAL) < 0 ? -errno : 0;
-}
-
-/* The status, with the user and network namespace fds when it is OK. */
-static int send_status(int sock, const struct status_msg *st, const int *fds)
-{
-	struct iovec iov = { .iov_base = (void *)st, .iov_len = sizeof *st };
+	struct iovec iov = { .iov_base = (void *)data, .iov_len = len };
 	union {
 		char buf[CMSG_SPACE(2 * sizeof(int))];
 		struct cmsghdr align;
 	} u;
 	struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1 };
-	if (fds) {
+	if (nfds) {
 		msg.msg_control = u.buf;
-		msg.msg_controllen = sizeof u.buf;
+		msg.msg_controllen = CMSG_SPACE(nfds * sizeof(int));
 		struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
 		c->cmsg_level = SOL_SOCKET;
 		c->cmsg_type = SCM_RIGHTS;
-		c->cmsg_len = CMSG_LEN(2 * sizeof(int));
-		memcpy(CMSG_DATA(c), fds, 2 * sizeof(int));
+		c->cmsg_len = CMSG_LEN(nfds * sizeof(int));
+		memcpy(CMSG_DATA(c), fds, nfds * sizeof(int));
 	}
 	return sendmsg(sock, &msg, MSG_NOSIGNAL) < 0 ? -errno : 0;
 }
 
-static int make_listener(uint16_t port)
+/* Receive exactly `len` bytes and at most `nfds` fds (up to two); fds
+ * beyond that, or with a malformed message, are closed.  Returns the
+ * number of fds stored, or -errno. */
+static int recv_with_fds(int sock, void *data, size_t len, int *fds, size_t nfds)
 {
-	_cleanup_close_ int s = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	if (s < 0)
+	struct iovec iov = { .iov_base = data, .iov_len = len };
+	union {
+		char buf[CMSG_SPACE(2 * sizeof(int))];
+		struct cmsghdr align;
+	} u;
+	struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.buf,
+			      .msg_controllen = sizeof u.buf };
+	ssize_t n;
+	do
+		n = recvmsg(sock, &msg, MSG_CMSG_CLOEXEC);
+	while (n < 0 && errno == EINTR);
+	if (n < 0)
 		return -errno;
-	int one = 1;
-	(void)setsockopt(s, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-	struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons(port),
-				 .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
-	if (bind(s, (struct sockaddr *)&a, sizeof a) < 0 || listen(s, 128) < 0)
-		return -errno;
-	return steal_fd(&s);
+	struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
+	int got[2], ngot = 0;
+	if (c && c->cmsg_type == SCM_RIGHTS && c->cmsg_len >= CMSG_LEN(sizeof(int)) &&
+	    c->cmsg_len <= CMSG_LEN(sizeof got)) {
+		ngot = (int)((c->cmsg_len - CMSG_LEN(0)) / sizeof(int));
+		memcpy(got, CMSG_DATA(c), (size_t)ngot * sizeof(int));
+	}
+	if (n != (ssize_t)len || (msg.msg_flags & (MSG_TRUNC | MSG_CTRUNC)) || (size_t)ngot > nfds) {
+		for (int i = 0; i < ngot; i++)
+			close(got[i]);
+		return -EPROTO;
+	}
+	memcpy(fds, got, (size_t)ngot * sizeof(int));
+	return ngot;
 }
 
 static __attribute__((noreturn)) void keeper_serve(int sock)
@@ -171,9 +172,10 @@ static __attribute__((noreturn)) void keeper_serve(int sock)
 			if (fd < 0)
 				fd = -errno;
 		} else if (rq.op == OP_LISTEN) {
-			fd = make_listener(rq.port);
+			fd = relay_listen_loopback(rq.port);
 		}
-		if (send_reply(sock, fd < 0 ? -fd : 0, fd) < 0)
+		int32_t e = fd < 0 ? -fd : 0;
+		if (send_with_fds(sock, &e, sizeof e, &fd, fd < 0 ? 0 : 1) < 0)
 			_exit(0);
 		gw_close_fd(fd);
 	}
@@ -206,7 +208,8 @@ static __attribute__((noreturn)) void keeper_main(int sock, pid_t parent)
 	 * The namespaces go to the supervisor as fds because /proc/PID/ns of
 	 * a non-dumpable process cannot be opened by others. */
 	(void)prctl(PR_SET_DUMPABLE, 0);
-	if (send_status(sock, &st, st.stage == ST_OK ? fds : NULL) < 0 || st.stage != ST_OK)
+	if (send_with_fds(sock, &st, sizeof st, fds, st.stage == ST_OK ? 2 : 0) < 0 ||
+	    st.stage != ST_OK)
 		_exit(1);
 	close(fds[0]);
 	close(fds[1]);
@@ -293,28 +296,18 @@ static int start_keeper(struct gw_netns *ns, struct gw_error *err)
 static int finish_keeper(struct gw_netns *ns, struct gw_error *err)
 {
 	struct status_msg st;
-	struct iovec iov = { .iov_base = &st, .iov_len = sizeof st };
-	union {
-		char buf[CMSG_SPACE(2 * sizeof(int))];
-		struct cmsghdr align;
-	} u;
-	struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.buf,
-			      .msg_controllen = sizeof u.buf };
-	ssize_t n;
-	do
-		n = recvmsg(ns->ctl_fd, &msg, MSG_CMSG_CLOEXEC);
-	while (n < 0 && errno == EINTR);
-	if (n != (ssize_t)sizeof st)
+	int fds[2];
+	int n = recv_with_fds(ns->ctl_fd, &st, sizeof st, fds, 2);
+	if (n < 0)
 		return gw_error_set(err, -EIO, "the network namespace keeper died during setup");
-	if (st.stage != ST_OK) {
+	if (st.stage != ST_OK || n != 2) {
+		for (int i = 0; i < n; i++)
+			close(fds[i]);
+		if (st.stage == ST_OK)
+			return gw_error_set(err, -EPROTO, "the network namespace keeper sent no namespaces");
 		_cleanup_free_ char *why = diagnose(&st);
 		return gw_error_set(err, -st.err, "%s", why);
 	}
-	struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
-	if (!c || c->cmsg_type != SCM_RIGHTS || c->cmsg_len != CMSG_LEN(2 * sizeof(int)))
-		return gw_error_set(err, -EPROTO, "the network namespace keeper sent no namespaces");
-	int fds[2];
-	memcpy(fds, CMSG_DATA(c), sizeof fds);
 	ns->userns_fd = fds[0];
 	ns->netns_fd = fds[1];
 	return 0;
@@ -358,24 +351,14 @@ static int request(struct gw_netns *ns, uint8_t op, uint16_t port)
 	if (send(ns->ctl_fd, &rq, sizeof rq, MSG_NOSIGNAL) != (ssize_t)sizeof rq)
 		return -EPIPE;
 	int32_t e;
-	struct iovec iov = { .iov_base = &e, .iov_len = sizeof e };
-	union {
-		char buf[CMSG_SPACE(sizeof(int))];
-		struct cmsghdr align;
-	} u;
-	struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.buf,
-			      .msg_controllen = sizeof u.buf };
-	ssize_t n;
-	do
-		n = recvmsg(ns->ctl_fd, &msg, MSG_CMSG_CLOEXEC);
-	while (n < 0 && errno == EINTR);
-	if (n != (ssize_t)sizeof e)
-		return -EPIPE;
-	struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
-	if (e != 0 || !c || c->cmsg_type != SCM_RIGHTS || c->cmsg_len != CMSG_LEN(sizeof(int)))
+	int fd = -1;
+	int n = recv_with_fds(ns->ctl_fd, &e, sizeof e, &fd, 1);
+	if (n < 0)
+		return n;
+	if (e != 0 || n != 1) {
+		gw_close_fd(fd);
 		return e ? -e : -EPROTO;
-	int fd;
-	memcpy(&fd, CMSG_DATA(c), sizeof fd);
+	}
 	return fd;
 }
 

@@ -228,20 +228,6 @@ static int peer_on_host(void *ctx)
 	return fd < 0 ? -errno : fd;
 }
 
-static int host_listener(uint16_t port)
-{
-	_cleanup_close_ int s = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	if (s < 0)
-		return -errno;
-	int one = 1;
-	(void)setsockopt(s, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons(port),
-				  .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
-	if (bind(s, (struct sockaddr *)&sa, sizeof sa) < 0 || listen(s, 128) < 0)
-		return -errno;
-	return steal_fd(&s);
-}
-
 static void setup_relays(struct ns_run *r)
 {
 	struct gw_ns_args *a = r->a;
@@ -257,7 +243,7 @@ static void setup_relays(struct ns_run *r)
 	}
 	for (int i = 0; i < a->opts->n_ports; i++) {
 		uint16_t port = a->opts->ports[i];
-		int lfd = host_listener(port);
+		int lfd = relay_listen_loopback(port);
 		if (lfd < 0)
 			die_errno(GW_EXIT_SETUP, -lfd, "-p %u: cannot listen on 127.0.0.1:%u on the host",
 				  port, port);

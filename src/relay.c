@@ -442,3 +442,17 @@ void relay_stop(struct gw_relay_set *rs)
 	 * conn_close()) at its next dispatch or at evloop_free(). */
 	free(rs);
 }
+
+int relay_listen_loopback(uint16_t port)
+{
+	_cleanup_close_ int s = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (s < 0)
+		return -errno;
+	int one = 1;
+	(void)setsockopt(s, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons(port),
+				  .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	if (bind(s, (struct sockaddr *)&sa, sizeof sa) < 0 || listen(s, 128) < 0)
+		return -errno;
+	return steal_fd(&s);
+}

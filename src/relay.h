@@ -41,3 +41,7 @@ int relay_start(struct gw_evloop *loop, const struct gw_relay *relays, size_t n,
 /* Close every listener and every connection (buffered data is dropped)
  * and free the set.  NULL is a no-op.  Not from inside a loop callback. */
 void relay_stop(struct gw_relay_set *rs);
+
+/* A non-blocking TCP socket listening on 127.0.0.1:port, in the calling
+ * thread's network namespace.  Returns the fd or -errno. */
+int relay_listen_loopback(uint16_t port);

@@ -541,34 +541,45 @@ static int export_bpf(const struct rules *r, struct sock_filter **prog,
 	return 0;
 }
 
-int seccomp_rules_export_bpf(uint32_t arch, const struct gw_seccomp_opts *opts,
-			     struct sock_filter **prog, size_t *len)
+/* A context holding the whole policy for arch and opts (in r->ctx). */
+static int built_ctx(uint32_t arch, const struct gw_seccomp_opts *opts, struct rules *r)
 {
-	_cleanup_seccomp_ scmp_filter_ctx ctx = NULL;
-	struct rules r = { .arch = arch };
+	scmp_filter_ctx ctx = NULL;
 	int ret = new_ctx(arch, &ctx);
 
 	if (ret < 0)
 		return ret;
-	r.ctx = ctx;
-	ret = build(&r, opts);
-	if (ret == 0)
-		ret = export_bpf(&r, prog, len);
+	*r = (struct rules){ .arch = arch, .ctx = ctx };
+	ret = build(r, opts);
+	if (ret < 0) {
+		seccomp_release(ctx);
+		r->ctx = NULL;
+	}
+	return ret;
+}
+
+int seccomp_rules_export_bpf(uint32_t arch, const struct gw_seccomp_opts *opts,
+			     struct sock_filter **prog, size_t *len)
+{
+	struct rules r;
+	int ret = built_ctx(arch, opts, &r);
+
+	if (ret < 0)
+		return ret;
+	ret = export_bpf(&r, prog, len);
+	seccomp_release(r.ctx);
 	return ret < 0 ? ret : r.count;
 }
 
 int seccomp_rules_export_pfc(uint32_t arch, const struct gw_seccomp_opts *opts,
 			     int fd)
 {
-	_cleanup_seccomp_ scmp_filter_ctx ctx = NULL;
-	struct rules r = { .arch = arch };
-	int ret = new_ctx(arch, &ctx);
+	struct rules r;
+	int ret = built_ctx(arch, opts, &r);
 
 	if (ret < 0)
 		return ret;
-	r.ctx = ctx;
-	ret = build(&r, opts);
-	if (ret < 0)
-		return ret;
-	return seccomp_export_pfc(ctx, fd);
+	ret = seccomp_export_pfc(r.ctx, fd);
+	seccomp_release(r.ctx);
+	return ret;
 }
