@@ -54,7 +54,7 @@ SH
 status=0
 for mode in "" --no-bwrap; do
 	rm -f src/main.c src/main
-	echo "\$ greywall $mode --proxy socks5://127.0.0.1:$SOCKS -c '<agent script>'"
+	echo "\$ greywall ${mode:+$mode }--proxy socks5://127.0.0.1:$SOCKS -c '<agent script>'"
 	# shellcheck disable=SC2086
 	HOME="$D/home" "$GW" $mode --proxy "socks5://127.0.0.1:$SOCKS" -c "$AGENT"
 	rc=$?
