@@ -214,6 +214,11 @@ static void setup_runtime(struct run_ctx *c, const struct gw_opts *o)
 	c->rt.cwd = getcwd(NULL, 0);
 	if (!c->rt.cwd)
 		die_errno(GW_EXIT_SETUP, errno, "cannot determine the working directory");
+	/* The working directory is granted read-write: from / that would be
+	 * the whole filesystem. */
+	if (strcmp(c->rt.cwd, "/") == 0)
+		die(GW_EXIT_USAGE, "refusing to run in / (the working directory is writable in the "
+		    "sandbox, and this one is the whole filesystem): cd to the project first");
 	const char *home = getenv("HOME");
 	struct passwd *pw = home ? NULL : getpwuid(getuid());
 	if (!home && pw)

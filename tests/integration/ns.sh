@@ -35,7 +35,9 @@ echo "outside secret" >"$T/outside/secret"
 if [ ! -x /usr/bin/bwrap ]; then
 	if can_skip; then
 		t_skip "namespace mode" "bubblewrap is not installed"
-		expect_out "check: the namespace sandbox runs a command" "✓ namespace sandbox runs a command" "$GW" check
+		expect_fail_out "greywall refuses to run in / (it would be writable)" "refusing to run in /" bash -c "cd / && '$GW' -- true"
+expect_fail_out "  ...with --no-bwrap too" "refusing to run in /" bash -c "cd / && '$GW' --no-bwrap -- true"
+expect_out "check: the namespace sandbox runs a command" "✓ namespace sandbox runs a command" "$GW" check
 expect_out "check: no user namespaces names the cause" "✗ user \+ network namespaces.*seccomp" as_user "$T/bin/no-userns" "$GW" check
 expect_out "--linux-features: namespace sandbox available" "✓ namespace sandbox" "$GW" --linux-features
 
@@ -43,7 +45,9 @@ t_done
 		exit 0
 	fi
 	t_not_ok "bubblewrap installed" "apt install bubblewrap"
-	expect_out "check: the namespace sandbox runs a command" "✓ namespace sandbox runs a command" "$GW" check
+	expect_fail_out "greywall refuses to run in / (it would be writable)" "refusing to run in /" bash -c "cd / && '$GW' -- true"
+expect_fail_out "  ...with --no-bwrap too" "refusing to run in /" bash -c "cd / && '$GW' --no-bwrap -- true"
+expect_out "check: the namespace sandbox runs a command" "✓ namespace sandbox runs a command" "$GW" check
 expect_out "check: no user namespaces names the cause" "✗ user \+ network namespaces.*seccomp" as_user "$T/bin/no-userns" "$GW" check
 expect_out "--linux-features: namespace sandbox available" "✓ namespace sandbox" "$GW" --linux-features
 
@@ -328,6 +332,8 @@ expect_fail_out "no user namespaces: the message names the cause and the ways ou
 expect_fail_out "no user namespaces: the command never runs" "" as_user "$T/bin/no-userns" "$GW" -s "$CONF" -- sh -c 'echo RAN > /tmp/gw-ns-ran-$$; echo RAN'
 [ ! -e /tmp/gw-ns-ran-$$ ] && t_ok "  ...nothing ran" || t_not_ok "command ran without namespaces"
 
+expect_fail_out "greywall refuses to run in / (it would be writable)" "refusing to run in /" bash -c "cd / && '$GW' -- true"
+expect_fail_out "  ...with --no-bwrap too" "refusing to run in /" bash -c "cd / && '$GW' --no-bwrap -- true"
 expect_out "check: the namespace sandbox runs a command" "✓ namespace sandbox runs a command" "$GW" check
 expect_out "check: no user namespaces names the cause" "✗ user \+ network namespaces.*seccomp" as_user "$T/bin/no-userns" "$GW" check
 expect_out "--linux-features: namespace sandbox available" "✓ namespace sandbox" "$GW" --linux-features
