@@ -184,6 +184,16 @@ suite() {
 	[ ! -e /tmp/gw-ns-in-$$ ] && [ ! -e /dev/shm/gw-ns-in-$$ ] && t_ok "$P  ...and nothing reached the host" || t_not_ok "$P private tmp leaked"
 	expect_out "$P /dev is minimal" "^ok$" gw -- sh -c 'for d in sda vda mem kmsg port tty0 console; do [ -e /dev/$d ] && exit 1; done; for d in null zero full random urandom tty; do [ -c /dev/$d ] || exit 2; done; echo ok'
 	expect_fail_out "$P mknod fails" "" gw -- mknod "$WS/sub/dev" c 1 3
+	expect_fail_out "$P a FIFO cannot be made in a read-only tree" "" gw -- mkfifo /etc/gw-fifo
+	expect_fail_out "$P the sandbox's PID 1 (bubblewrap) is out of reach: environ" "" gw -- cat /proc/1/environ
+	expect_fail_out "$P  ...its descriptors" "" gw -- sh -c 'for f in /proc/1/fd/*; do cat "$f" </dev/null && exit 0; done; exit 1'
+	expect_fail_out "$P  ...its memory" "" gw -- python3 -c 'open("/proc/1/mem", "rb").read(1)'
+	expect_fail_out "$P chmod of a read-only file fails" "" gw -- chmod 777 /etc/hostname
+	expect_fail_out "$P chmod of a protected file fails" "" gw -- chmod 777 .git/config
+	expect_fail_out "$P a hard link from a read-only tree into the workspace fails" "" gw -- ln /etc/hostname sub/hl
+	if [ "$U_UID" != 0 ]; then
+		expect_fail_out "$P a setuid binary does not elevate (su)" "" gw -- sh -c 'su -c "id -u" root </dev/null | grep -x 0'
+	fi
 	expect_fail_out "$P mount fails" "" gw -- mount -t tmpfs none /tmp
 	for c in mount setns unshare_user open_by_handle_at fsopen ptrace tiocsti; do
 		r=$(gw -- "$T/bin/try-syscall" "$c" 2>&1)
