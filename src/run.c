@@ -39,6 +39,7 @@ struct run_ctx {
 	char *tmp_name;
 	bool namespaces;   /* default mode (bubblewrap), not --no-bwrap */
 	char **cmd;        /* the command as executed in the sandbox */
+	int ruleset_fd;    /* --no-bwrap: Landlock ruleset built before the fork */
 	struct gw_ns_args ns;
 };
 
@@ -271,7 +272,7 @@ static char **command_argv(const struct gw_opts *o, char **v)
 static int enter_no_bwrap(void *ctx)
 {
 	struct run_ctx *c = ctx;
-	if (sandbox_enter(&c->cfg, &c->rt) < 0)
+	if (sandbox_enter_with(&c->cfg, &c->rt, c->ruleset_fd) < 0)
 		return -1;
 	/* Nothing of greywall's (the terminal copies, the config) may reach
 	 * the command. */
@@ -297,7 +298,7 @@ static int run_namespaces(struct run_ctx *c, const struct gw_opts *o)
 
 int run_command(const struct gw_opts *o)
 {
-	struct run_ctx c = { .tmp_parent_fd = -1 };
+	struct run_ctx c = { .tmp_parent_fd = -1, .ruleset_fd = -1 };
 	run_load_config(o, &c.cfg);
 	c.namespaces = !o->no_bwrap;
 	log_debug(c.namespaces ? "namespace mode: bubblewrap, Landlock and seccomp"
@@ -327,9 +328,17 @@ int run_command(const struct gw_opts *o)
 		_cleanup_free_ char *line = gw_shell_join(c.cmd);
 		log_debug("running in the sandbox: %s", line);
 	}
+	/* Planned here, before the fork: the child then only enforces (its
+	 * copy-on-write pages stay few, and a planning error stops the run
+	 * before anything starts). */
+	if (sandbox_landlock_ruleset(&c.cfg, &c.rt, &c.ruleset_fd) < 0) {
+		cleanup_tmpdir(&c);
+		exit(GW_EXIT_SETUP);
+	}
 	struct gw_supervise sup = { .argv = c.cmd, .env = c.env, .pty = true,
 				    .child_setup = enter_no_bwrap, .ctx = &c };
 	int status = supervise_run(&sup);
+	gw_close_fd(c.ruleset_fd);
 	cleanup_tmpdir(&c);
 	gw_strv_free(c.cmd);
 	gw_strv_free(c.env);

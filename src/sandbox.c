@@ -139,22 +139,11 @@ static void load_policy(const struct wrapper_args *a, struct gw_config *cfg, str
 	unsetenv("GREYWALL_CONFIG_JSON");
 }
 
-int sandbox_enter(const struct gw_config *cfg, const struct gw_runtime *rt)
+int sandbox_enter_with(const struct gw_config *cfg, const struct gw_runtime *rt, int ruleset_fd)
 {
-	/* One O_PATH fd per Landlock rule is open at once while planning; the
-	 * command gets the original limit back. */
-	struct rlimit nofile = { 0 };
-	bool have_limit = getrlimit(RLIMIT_NOFILE, &nofile) == 0;
-	if (have_limit) {
-		struct rlimit more = { nofile.rlim_max, nofile.rlim_max };
-		(void)setrlimit(RLIMIT_NOFILE, &more);
-	}
-	int r = sandbox_apply_landlock(cfg, rt);
-	if (r < 0)
-		return r;
-	if (have_limit && setrlimit(RLIMIT_NOFILE, &nofile) < 0) {
-		r = -errno;
-		log_error_errno(r, "cannot restore the open-file limit");
+	int r;
+	if (ruleset_fd >= 0 && (r = landlock_enforce(ruleset_fd)) < 0) {
+		log_error_errno(r, "landlock: cannot enforce the ruleset");
 		return r;
 	}
 	if ((r = caps_drop_all()) < 0) {
@@ -171,6 +160,17 @@ int sandbox_enter(const struct gw_config *cfg, const struct gw_runtime *rt)
 		log_error_errno(r, "cannot load the seccomp filter");
 		log_hint("the kernel needs CONFIG_SECCOMP_FILTER, and a container runtime may forbid nested filters");
 	}
+	return r;
+}
+
+int sandbox_enter(const struct gw_config *cfg, const struct gw_runtime *rt)
+{
+	int fd;
+	int r = sandbox_landlock_ruleset(cfg, rt, &fd);
+	if (r < 0)
+		return r;
+	r = sandbox_enter_with(cfg, rt, fd);
+	gw_close_fd(fd);
 	return r;
 }
 
@@ -299,14 +299,8 @@ static int add_net_rules(int rfd, const struct gw_runtime *rt, uint64_t net)
 	return r;
 }
 
-int sandbox_apply_landlock(const struct gw_config *cfg, const struct gw_runtime *rt)
+static int build_ruleset(const struct gw_config *cfg, const struct gw_runtime *rt, int abi)
 {
-	int abi = landlock_abi();
-	int c = check_abi(abi, rt);
-	if (c < 0)
-		return c;
-	if (abi < 0)
-		return 0; /* degraded run without Landlock, already warned */
 	log_debug("landlock: ABI %d", abi);
 	uint64_t fs = landlock_fs_rights_for_abi(abi);
 	uint64_t net = 0;
@@ -323,9 +317,35 @@ int sandbox_apply_landlock(const struct gw_config *cfg, const struct gw_runtime 
 	int r = add_fs_rules(rfd, cfg, rt, fs);
 	if (r == 0)
 		r = add_net_rules(rfd, rt, net);
-	if (r == 0 && (r = landlock_enforce(rfd)) < 0)
-		log_error_errno(r, "landlock: cannot enforce the ruleset");
-	return r;
+	return r < 0 ? r : steal_fd(&rfd);
+}
+
+int sandbox_landlock_ruleset(const struct gw_config *cfg, const struct gw_runtime *rt, int *fd)
+{
+	*fd = -1;
+	int abi = landlock_abi();
+	int c = check_abi(abi, rt);
+	if (c < 0)
+		return c;
+	if (abi < 0)
+		return 0; /* degraded run without Landlock, already warned */
+	/* One O_PATH fd per rule is open at once while planning. */
+	struct rlimit nofile = { 0 };
+	bool have_limit = getrlimit(RLIMIT_NOFILE, &nofile) == 0;
+	if (have_limit) {
+		struct rlimit more = { nofile.rlim_max, nofile.rlim_max };
+		(void)setrlimit(RLIMIT_NOFILE, &more);
+	}
+	int r = build_ruleset(cfg, rt, abi);
+	if (have_limit && setrlimit(RLIMIT_NOFILE, &nofile) < 0 && r >= 0) {
+		close(r);
+		r = -errno;
+		log_error_errno(r, "cannot restore the open-file limit");
+	}
+	if (r < 0)
+		return r;
+	*fd = r;
+	return 0;
 }
 
 static bool try_exec(const char *path, char **argv, char **env, bool *saw_eacces)

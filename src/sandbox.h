@@ -24,9 +24,13 @@ __attribute__((noreturn)) void sandbox_main(int argc, char **argv);
  * after printing why; the caller must then not run the command. */
 int sandbox_enter(const struct gw_config *cfg, const struct gw_runtime *rt);
 
-/* Apply Landlock for `cfg`/`rt` to the calling process.  Returns 0, or
+/* sandbox_enter() in two halves, so that the expensive one can run before
+ * a fork: build the Landlock ruleset for `cfg`/`rt` (*fd = -1 when a
+ * degraded run was asked for and Landlock is missing), then, in the process
+ * to sandbox, enforce it and apply the other layers.  Both return 0 or
  * -errno after printing why (with a hint). */
-int sandbox_apply_landlock(const struct gw_config *cfg, const struct gw_runtime *rt);
+int sandbox_landlock_ruleset(const struct gw_config *cfg, const struct gw_runtime *rt, int *fd);
+int sandbox_enter_with(const struct gw_config *cfg, const struct gw_runtime *rt, int ruleset_fd);
 
 /* Execute argv[0] searched in the PATH of `env`, like execvpe().  Only
  * returns on failure, with GW_EXIT_NOT_FOUND or GW_EXIT_NOT_EXEC. */
