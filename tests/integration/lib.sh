@@ -1,6 +1,28 @@
 # lib.sh: TAP helpers and fixtures for greywall's integration tests.
 # Sourced by run.sh.  Every wait loop here is bounded.
 
+# it_begin NAME: what every integration script starts with.  Sanitizer
+# options for the binaries under test (LeakSanitizer needs ptrace, which the
+# sandbox denies; ld.so preloads in the LD_PRELOAD test must not upset
+# ASan's link-order check), and a scratch directory $T that is removed at
+# exit, after the background processes in PIDS and the script's own
+# it_cleanup (if it defines one).
+it_begin() {
+	export ASAN_OPTIONS=detect_leaks=0:verify_asan_link_order=0
+	export UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1
+	T=$(mktemp -d "/tmp/$1.XXXXXX")
+	chmod 755 "$T"
+	PIDS=()
+	trap it_end EXIT
+}
+it_end() {
+	for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null; done
+	jobs -p | xargs -r kill 2>/dev/null
+	wait 2>/dev/null
+	if declare -F it_cleanup >/dev/null; then it_cleanup; fi
+	rm -rf "$T"
+}
+
 T_N=0
 T_FAILED=0
 T_SKIPPED=0

@@ -11,19 +11,11 @@ HELPERS=$2
 HERE=$(cd "$(dirname "$0")" && pwd)
 . "$HERE/lib.sh"
 
-export ASAN_OPTIONS=detect_leaks=0:verify_asan_link_order=0
-export UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1
-
-T=$(mktemp -d /tmp/gw-ns.XXXXXX)
-chmod 755 "$T"
-PIDS=()
-cleanup() {
-	for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null; done
-	wait 2>/dev/null
+it_begin gw-ns
+it_cleanup() {
 	[ -n "${IPC_ID:-}" ] && ipcrm -m "$IPC_ID" 2>/dev/null
-	rm -rf "$T" /dev/shm/gw-ns-host-$$
+	rm -f /dev/shm/gw-ns-host-$$
 }
-trap cleanup EXIT
 
 mkdir -p "$T/bin" "$T/www" "$T/conf" "$T/outside"
 for b in "$GW_BUILT" "$HELPERS/try-syscall" "$HELPERS/no-userns"; do

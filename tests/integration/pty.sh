@@ -16,17 +16,7 @@ export GW_MODE
 HERE=$(cd "$(dirname "$0")" && pwd)
 . "$HERE/lib.sh"
 
-export ASAN_OPTIONS=detect_leaks=0:verify_asan_link_order=0
-export UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1
-
-T=$(mktemp -d /tmp/gw-pty.XXXXXX)
-chmod 755 "$T"
-cleanup() {
-	jobs -p | xargs -r kill 2>/dev/null
-	wait 2>/dev/null
-	rm -rf "$T"
-}
-trap cleanup EXIT
+it_begin gw-pty
 
 mkdir -p "$T/bin" "$T/ws/sub" "$T/home" "$T/rws"
 install -m 755 "$GW_BUILT" "$T/bin/"

@@ -12,20 +12,7 @@ HELPERS=$2
 HERE=$(cd "$(dirname "$0")" && pwd)
 . "$HERE/lib.sh"
 
-# LeakSanitizer needs ptrace, which the sandbox denies; ld.so preloads in
-# the LD_PRELOAD test must not upset ASan's link-order check.
-export ASAN_OPTIONS=detect_leaks=0:verify_asan_link_order=0
-export UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1
-
-T=$(mktemp -d /tmp/gw-it.XXXXXX)
-chmod 755 "$T"
-PIDS=()
-cleanup() {
-	for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null; done
-	wait 2>/dev/null
-	rm -rf "$T"
-}
-trap cleanup EXIT
+it_begin gw-it
 
 mkdir -p "$T/bin" "$T/www" "$T/conf" "$T/outside" "$T/home"
 for b in "$GW_BUILT" "$HELPERS/try-syscall" "$HELPERS/no-landlock" "$HELPERS/no-userns"; do
