@@ -27,23 +27,11 @@ echo "outside secret" >"$T/outside/secret"
 if [ ! -x /usr/bin/bwrap ]; then
 	if can_skip; then
 		t_skip "namespace mode" "bubblewrap is not installed"
-		expect_fail_out "greywall refuses to run in / (it would be writable)" "refusing to run in /" bash -c "cd / && '$GW' -- true"
-expect_fail_out "  ...with --no-bwrap too" "refusing to run in /" bash -c "cd / && '$GW' --no-bwrap -- true"
-expect_out "check: the namespace sandbox runs a command" "✓ namespace sandbox runs a command" "$GW" check
-expect_out "check: no user namespaces names the cause" "✗ user \+ network namespaces.*seccomp" as_user "$T/bin/no-userns" "$GW" check
-expect_out "--linux-features: namespace sandbox available" "✓ namespace sandbox" "$GW" --linux-features
-
-t_done
+		t_done
 		exit 0
 	fi
 	t_not_ok "bubblewrap installed" "apt install bubblewrap"
-	expect_fail_out "greywall refuses to run in / (it would be writable)" "refusing to run in /" bash -c "cd / && '$GW' -- true"
-expect_fail_out "  ...with --no-bwrap too" "refusing to run in /" bash -c "cd / && '$GW' --no-bwrap -- true"
-expect_out "check: the namespace sandbox runs a command" "✓ namespace sandbox runs a command" "$GW" check
-expect_out "check: no user namespaces names the cause" "✗ user \+ network namespaces.*seccomp" as_user "$T/bin/no-userns" "$GW" check
-expect_out "--linux-features: namespace sandbox available" "✓ namespace sandbox" "$GW" --linux-features
-
-t_done
+	t_done
 	exit 1
 fi
 
