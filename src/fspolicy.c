@@ -223,8 +223,35 @@ static int emit_tree(struct planner *p, int dirfd, const char *dpath, uint64_t a
 	return r;
 }
 
+/* usrmerge: /bin -> usr/bin and its kind.  A root-owned top-level link to
+ * a relative target inside another grant with at least the same rights adds
+ * nothing (Landlock rules attach to the target's inode), and resolving it
+ * costs a component walk. */
+static bool covered_link(const struct planner *p, const struct gw_fs_grant *g)
+{
+	struct stat st;
+	char target[PATH_MAX];
+	if (strchr(g->path + 1, '/') || lstat(g->path, &st) < 0 || !S_ISLNK(st.st_mode) ||
+	    st.st_uid != 0)
+		return false;
+	ssize_t n = readlink(g->path, target + 1, sizeof target - 2);
+	if (n <= 0 || target[1] == '/' || memmem(target + 1, (size_t)n, "..", 2))
+		return false;
+	target[0] = '/';
+	target[n + 1] = '\0';
+	for (size_t i = 0; i < p->spec->n_grants; i++) {
+		const struct gw_fs_grant *o = &p->spec->grants[i];
+		if (o != g && (o->access & g->access) == g->access && fs_is_beneath(target, o->path) &&
+		    strchr(o->path + 1, '/') == NULL && lstat(o->path, &st) == 0 && S_ISDIR(st.st_mode))
+			return true;
+	}
+	return false;
+}
+
 static int emit_grant(struct planner *p, const struct gw_fs_grant *g)
 {
+	if (covered_link(p, g))
+		return 0;
 	_cleanup_free_ char *real = NULL;
 	struct stat st;
 	int fd = fs_open_trusted(g->path, &real, &st);
