@@ -296,7 +296,32 @@ static int emit_grant(struct planner *p, const struct gw_fs_grant *g)
 /* realpath() of a normalised directory path, without its readlink() per
  * component when no component is a symlink (the common case, and a good
  * part of a sandboxed `true` otherwise). */
+/* Most denies share a directory (the workspace, the home directory): the
+ * last answer is kept for the rest of one fspolicy_plan() call (planning is
+ * single-threaded and reset at its start). */
+static struct {
+	char dir[PATH_MAX];
+	char canon[PATH_MAX];
+	bool valid;
+} canon_memo;
+
+static char *canon_dir_uncached(const char *dir, char buf[PATH_MAX]);
+
 static char *canon_dir(const char *dir, char buf[PATH_MAX])
+{
+	if (canon_memo.valid && strcmp(canon_memo.dir, dir) == 0)
+		return strcpy(buf, canon_memo.canon);
+	if (!canon_dir_uncached(dir, buf))
+		return NULL;
+	canon_memo.valid = strlen(dir) < PATH_MAX;
+	if (canon_memo.valid) {
+		strcpy(canon_memo.dir, dir);
+		strcpy(canon_memo.canon, buf);
+	}
+	return buf;
+}
+
+static char *canon_dir_uncached(const char *dir, char buf[PATH_MAX])
 {
 	struct open_how how = { .flags = O_PATH | O_DIRECTORY | O_CLOEXEC,
 				.resolve = RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS };
@@ -305,7 +330,12 @@ static char *canon_dir(const char *dir, char buf[PATH_MAX])
 		close(fd);
 		return strcpy(buf, dir);
 	}
+	int e = fd < 0 ? errno : 0;
 	gw_close_fd(fd);
+	/* Missing without any symlink on the way: realpath() would only walk
+	 * to the same answer. */
+	if (e == ENOENT || e == ENOTDIR)
+		return NULL;
 	return realpath(dir, buf);
 }
 
@@ -380,6 +410,7 @@ int fspolicy_plan(const struct gw_fs_spec *spec, uint64_t handled, struct gw_fs_
 {
 	*out = (struct gw_fs_plan){ 0 };
 	struct planner p = { .spec = spec, .plan = out, .handled = handled, .err = err };
+	canon_memo.valid = false;
 	resolve_denies(&p, spec);
 	int r = 0;
 	for (size_t i = 0; r == 0 && i < spec->n_grants; i++)
