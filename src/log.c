@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 static bool debug_on;
 static const char *prog = "greywall";
@@ -32,10 +33,14 @@ __attribute__((format(printf, 2, 0))) static void vlog(const char *kind, const c
 	int n = vsnprintf(buf, sizeof buf, fmt, ap);
 	if (n < 0)
 		buf[0] = '\0';
+	/* On a terminal, "\r\n": while greywall relays a pseudo-terminal the
+	 * real one is in raw mode, where "\n" alone does not return the
+	 * carriage (in cooked mode the "\r" is harmless). */
+	const char *eol = isatty(STDERR_FILENO) ? "\r\n" : "\n";
 	if (err)
-		fprintf(stderr, "%s: %s%s: %s\n", prog, kind, buf, strerror(err));
+		fprintf(stderr, "%s: %s%s: %s%s", prog, kind, buf, strerror(err), eol);
 	else
-		fprintf(stderr, "%s: %s%s\n", prog, kind, buf);
+		fprintf(stderr, "%s: %s%s%s", prog, kind, buf, eol);
 }
 
 /* The message functions differ only in their prefix; errno is preserved
