@@ -274,12 +274,31 @@ static void add_placeholder(struct planner *pl, const char *path)
 	p->ph[p->n_ph++] = (struct gw_placeholder){ .path = xstrdup(path) };
 }
 
+/* Whether the sandboxed command could create entries in `dir`: it runs
+ * with the caller's uid and no capability, so not when the caller may not
+ * write there and cannot chmod it either (or the filesystem is read-only). */
+static bool creatable_in(const char *dir)
+{
+	struct stat st;
+	if (faccessat(AT_FDCWD, dir, W_OK, AT_EACCESS) == 0)
+		return true;
+	if (errno == EROFS)
+		return false;
+	return stat(dir, &st) < 0 || st.st_uid == geteuid();
+}
+
 static int protect_missing(struct planner *pl, const struct gw_fs_deny *d, const struct area *a)
 {
 	int r;
 	_cleanup_free_ char *miss = first_missing(a->path, d->path, &r);
 	if (!miss)
 		return r; /* -ELOOP: handled by the caller; -EEXIST: appeared meanwhile */
+	_cleanup_free_ char *parent = xstrndup(miss, (size_t)(strrchr(miss, '/') - miss));
+	if (!creatable_in(*parent ? parent : "/")) {
+		log_debug("mount plan: %s cannot be created from inside (not writable): no placeholder",
+			  miss);
+		return 0;
+	}
 	for (size_t i = 0; i < pl->plan->n_ph; i++)
 		if (strcmp(pl->plan->ph[i].path, miss) == 0)
 			return 0; /* .claude covers .claude/commands and .claude/agents */

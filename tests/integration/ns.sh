@@ -173,6 +173,9 @@ suite() {
 	expect_fail_out "$P a hard link from a read-only tree into the workspace fails" "" gw -- ln /etc/hostname sub/hl
 	if [ "$U_UID" != 0 ]; then
 		expect_fail_out "$P a setuid binary does not elevate (su)" "" gw -- sh -c 'su -c "id -u" root </dev/null | grep -x 0'
+		# nothing can be created there, so no placeholder is needed (or possible)
+		expect_out "$P runs in a directory it may not write" "^ok$" \
+			bash -c "cd /usr/share && exec env -i HOME='$H' PATH=/usr/bin:/bin ${SETPRIV[*]} '$GW' -- sh -c 'ls >/dev/null && echo ok'"
 	fi
 	expect_fail_out "$P mount fails" "" gw -- mount -t tmpfs none /tmp
 	for c in mount setns unshare_user open_by_handle_at fsopen ptrace tiocsti; do
