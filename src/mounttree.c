@@ -192,10 +192,13 @@ static int apply(const struct tree *t, const struct gw_mount *m)
 	case GW_MNT_PLACEHOLDER:
 		return attach_empty(t, EMPTY_SOCK, m->dest);
 	case GW_MNT_PROC:
-	case GW_MNT_DEV:
+	case GW_MNT_DEV: {
 		/* bubblewrap's, on top of the finished tree; the mount points
-		 * must exist. */
-		return make_dir(t, m->dest, "0755");
+		 * must exist (they do in the host's read-only root). */
+		int fd = open_dirs(t->root, m->dest + 1);
+		gw_close_fd(fd);
+		return fd < 0 ? fd : 0;
+	}
 	}
 	return -EINVAL;
 }

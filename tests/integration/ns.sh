@@ -238,6 +238,16 @@ suite() {
 	SYMCONF=$(conf sym "{\"filesystem\":{\"allowRead\":[\"sub/outlink\",\"$T/nope/*\"],\"denyWrite\":[\"sub/outlink\"]}}")
 	expect_fail_out "$P a symlinked allowRead entry is not followed" "" gwc "$SYMCONF" -- cat sub/outlink/secret
 	expect "$P  ...and the run still works" 0 gwc "$SYMCONF" -- true
+	# defaultDenyRead false: the host's root read-only, denies still win
+	LEGACY=$(conf legacy-$U_NAME "{\"filesystem\":{\"defaultDenyRead\":false,\"denyRead\":[\"secret.txt\"]}}")
+	expect_fail_out "$P /var is invisible by default" "" gw -- head -c1 /var/lib/dpkg/status
+	expect_out "$P defaultDenyRead false: the host is readable (/var)" "^ok$" gwc "$LEGACY" -- sh -c 'head -c1 /var/lib/dpkg/status >/dev/null && echo ok'
+	expect_fail_out "$P  ...but not writable" "" gwc "$LEGACY" -- sh -c "echo x > /var/tmp/gw-legacy-$$"
+	[ ! -e /var/tmp/gw-legacy-$$ ] && t_ok "$P  ...nothing was written" || { t_not_ok "$P legacy write"; rm -f /var/tmp/gw-legacy-$$; }
+	expect_out "$P  ...the workspace and a private /tmp are" "^ok$" gwc "$LEGACY" -- sh -c 'echo x > legacy.txt && echo y > /tmp/gw-legacy-$$ && echo ok'
+	[ ! -e /tmp/gw-legacy-$$ ] && t_ok "$P  ...and /tmp stays private" || t_not_ok "$P legacy /tmp private"
+	out=$(gwc "$LEGACY" -- cat secret.txt 2>&1)
+	printf '%s' "$out" | grep -q "top secret" && t_not_ok "$P  ...denyRead still hides" "$out" || t_ok "$P  ...denyRead still hides"
 	# a large policy: more entries than fit in the argument list and than the default fd limit
 	mkdir -p "$T/many-$U_NAME"
 	for i in $(seq 1 1500); do : >"$T/many-$U_NAME/file-with-a-rather-long-name-to-grow-the-arguments-$i"; done
