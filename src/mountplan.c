@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -29,6 +30,7 @@ struct planner {
 	size_t n_areas;
 	char **masked;      /* directories hidden by denyRead */
 	char **pinned;      /* directories bound onto themselves */
+	char **blocked;     /* non-directories protected for a path beneath */
 	size_t seq;
 	bool deny_default;
 	struct gw_error *err;
@@ -310,6 +312,17 @@ static int protect_missing(struct planner *pl, const struct gw_fs_deny *d, const
 	return 0;
 }
 
+/* A socket inode at a protected name is another run's placeholder: keep
+ * it alive while this run uses it (see mountplan_make_placeholders()). */
+static void adopt_placeholder(struct planner *pl, const char *path, const struct stat *st)
+{
+	add_placeholder(pl, path);
+	struct gw_placeholder *ph = &pl->plan->ph[pl->plan->n_ph - 1];
+	ph->dev = st->st_dev;
+	ph->ino = st->st_ino;
+	ph->adopted = true;
+}
+
 static int protect_existing(struct planner *pl, const char *path, int fd, const struct area *a,
 			    const char *why)
 {
@@ -334,6 +347,39 @@ static void mask(struct planner *pl, const char *path, const struct stat *st)
 }
 
 static int plan_deny_at(struct planner *pl, const struct gw_fs_deny *d, const char *path);
+static int plan_deny_symlink(struct planner *pl, const struct gw_fs_deny *d, const struct area *a);
+
+/* A deny whose path runs into a non-directory (a placeholder of another
+ * run at ".claude" for ".claude/commands", a worktree's ".git" file): that
+ * entry is what keeps the path from existing, so a mandatory protection
+ * holds it in place. */
+static int protect_blocker(struct planner *pl, const struct gw_fs_deny *d, const char *path,
+			   const struct area *a)
+{
+	if (!d->mandatory || !a->rw)
+		return 0;
+	size_t rl = strcmp(a->path, "/") == 0 ? 0 : strlen(a->path);
+	for (const char *s = strchr(path + rl + 1, '/'); s; s = strchr(s + 1, '/')) {
+		_cleanup_free_ char *pre = xstrndup(path, (size_t)(s - path));
+		struct stat st;
+		int fd = open_nofollow(pre, &st);
+		if (fd < 0)
+			return fd == -ELOOP ? plan_deny_symlink(pl, d, a) : 0;
+		if (S_ISDIR(st.st_mode)) {
+			close(fd);
+			continue;
+		}
+		if (gw_strv_contains(pl->blocked, pre)) {
+			close(fd);
+			return 0; /* .claude/agents after .claude/commands */
+		}
+		if (S_ISSOCK(st.st_mode))
+			adopt_placeholder(pl, pre, &st);
+		pl->blocked = gw_strv_push(pl->blocked, pre);
+		return protect_existing(pl, pre, fd, a, "protected (blocks a protected path)");
+	}
+	return 0;
+}
 
 /* A symlink on the way to a deny: a mandatory protection inside a writable
  * area cannot be held (the link itself could be replaced); a config deny
@@ -365,10 +411,8 @@ static int plan_deny_at(struct planner *pl, const struct gw_fs_deny *d, const ch
 	int fd = open_nofollow(path, &st);
 	if (fd == -ELOOP)
 		return plan_deny_symlink(pl, d, a);
-	if (fd == -ENOTDIR) {
-		log_debug("mount plan: %s: a parent is not a directory, nothing to protect", path);
-		return 0;
-	}
+	if (fd == -ENOTDIR)
+		return protect_blocker(pl, d, path, a);
 	if (fd == -ENOENT) {
 		if (d->kind != GW_DENY_WRITE || !a->rw)
 			return 0; /* nothing to hide, or cannot be created anyway */
@@ -388,6 +432,8 @@ static int plan_deny_at(struct planner *pl, const struct gw_fs_deny *d, const ch
 		close(fd);
 		return 0;
 	}
+	if (d->mandatory && S_ISSOCK(st.st_mode))
+		adopt_placeholder(pl, path, &st);
 	return protect_existing(pl, path, fd, a, d->mandatory ? "protected" : "denyWrite");
 }
 
@@ -460,6 +506,7 @@ int mountplan_build(const struct gw_mount_input *in, struct gw_mount_plan *out,
 	free(pl.areas);
 	gw_strv_free(pl.masked);
 	gw_strv_free(pl.pinned);
+	gw_strv_free(pl.blocked);
 	if (r < 0) {
 		mountplan_free(out);
 		return r;
@@ -513,11 +560,35 @@ static int make_one(struct gw_placeholder *ph, struct ph_master *ms, size_t *n_m
 				    strerror(errno));
 	if (fstatat(dfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0 || !S_ISSOCK(st.st_mode))
 		return gw_error_set(err, -EIO, "the placeholder %s changed under us", ph->path);
-	*ph = (struct gw_placeholder){ ph->path, st.st_dev, st.st_ino, true };
+	*ph = (struct gw_placeholder){ .path = ph->path, .dev = st.st_dev, .ino = st.st_ino,
+				       .created = true };
 	if (!m)
 		ms[(*n_ms)++] = (struct ph_master){ st.st_dev, steal_fd(&dfd), steal_pointer(&name),
 						    st.st_ino };
 	log_debug("placeholder: %s", ph->path);
+	return 0;
+}
+
+/* Hold a shared lock on the directory of `path` (once per directory). */
+static int lock_dir_of(struct gw_mount_plan *p, const char *path, struct gw_error *err)
+{
+	_cleanup_free_ char *name = NULL;
+	_cleanup_close_ int pfd = open_parent(path, &name);
+	char proc[64];
+	snprintf(proc, sizeof proc, "/proc/self/fd/%d", pfd);
+	_cleanup_close_ int fd = pfd < 0 ? -1 : open(proc, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	struct stat st, o;
+	if (fd < 0 || fstat(fd, &st) < 0)
+		return gw_error_set(err, -errno, "cannot open the directory of %s: %s", path,
+				    strerror(errno));
+	for (size_t i = 0; i < p->n_locks; i++)
+		if (fstat(p->locks[i], &o) == 0 && o.st_dev == st.st_dev && o.st_ino == st.st_ino)
+			return 0;
+	if (flock(fd, LOCK_SH) < 0)
+		return gw_error_set(err, -errno, "cannot lock the directory of %s: %s", path,
+				    strerror(errno));
+	p->locks = xrealloc(p->locks, (p->n_locks + 1) * sizeof *p->locks);
+	p->locks[p->n_locks++] = steal_fd(&fd);
 	return 0;
 }
 
@@ -526,14 +597,32 @@ int mountplan_make_placeholders(struct gw_mount_plan *p, struct gw_error *err)
 	struct ph_master *ms = xcalloc(p->n_ph + 1, sizeof *ms);
 	size_t n_ms = 0;
 	int r = 0;
-	for (size_t i = 0; i < p->n_ph && r == 0; i++)
-		r = make_one(&p->ph[i], ms, &n_ms, err);
+	for (size_t i = 0; i < p->n_ph && r == 0; i++) {
+		r = lock_dir_of(p, p->ph[i].path, err);
+		if (r == 0 && p->ph[i].adopted)
+			p->ph[i].created = true;
+		else if (r == 0)
+			r = make_one(&p->ph[i], ms, &n_ms, err);
+	}
 	for (size_t i = 0; i < n_ms; i++) {
 		close(ms[i].dfd);
 		free(ms[i].name);
 	}
 	free(ms);
 	return r;
+}
+
+/* Whether this run is the last one using the placeholders of directory
+ * dfd: it can then lock it exclusively (and keeps that lock). */
+static bool last_user(struct gw_mount_plan *p, int dfd)
+{
+	struct stat st, o;
+	if (fstat(dfd, &st) < 0)
+		return false;
+	for (size_t i = 0; i < p->n_locks; i++)
+		if (fstat(p->locks[i], &o) == 0 && o.st_dev == st.st_dev && o.st_ino == st.st_ino)
+			return flock(p->locks[i], LOCK_EX | LOCK_NB) == 0;
+	return false; /* never locked: not ours to judge */
 }
 
 void mountplan_remove_placeholders(struct gw_mount_plan *p)
@@ -547,13 +636,23 @@ void mountplan_remove_placeholders(struct gw_mount_plan *p)
 		_cleanup_free_ char *name = NULL;
 		_cleanup_close_ int dfd = open_parent(ph->path, &name);
 		struct stat st;
-		/* Only our own socket inode, the very one made for this run. */
+		/* Only the very socket inode planned, and only when no other run
+		 * still has it mounted. */
 		if (dfd < 0 || fstatat(dfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0 ||
 		    st.st_dev != ph->dev || st.st_ino != ph->ino || !S_ISSOCK(st.st_mode))
 			continue;
+		if (!last_user(p, dfd)) {
+			log_debug("placeholder %s: another run still uses it", ph->path);
+			continue;
+		}
 		if (unlinkat(dfd, name, 0) < 0)
 			log_warn("cannot remove the placeholder %s: %s", ph->path, strerror(errno));
 	}
+	for (size_t i = 0; i < p->n_locks; i++)
+		close(p->locks[i]);
+	free(p->locks);
+	p->locks = NULL;
+	p->n_locks = 0;
 }
 
 /* ---- output -------------------------------------------------------------- */
@@ -598,5 +697,8 @@ void mountplan_free(struct gw_mount_plan *p)
 	for (size_t i = 0; i < p->n_ph; i++)
 		free(p->ph[i].path);
 	free(p->ph);
+	for (size_t i = 0; i < p->n_locks; i++)
+		close(p->locks[i]);
+	free(p->locks);
 	*p = (struct gw_mount_plan){ 0 };
 }

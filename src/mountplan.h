@@ -69,7 +69,8 @@ struct gw_placeholder {
 	char *path;
 	dev_t dev;
 	ino_t ino;
-	bool created;
+	bool created; /* ours to remove (made by this run, or adopted) */
+	bool adopted; /* left by another run (still running, or killed) */
 };
 
 struct gw_mount_plan {
@@ -77,6 +78,8 @@ struct gw_mount_plan {
 	size_t n;
 	struct gw_placeholder *ph;
 	size_t n_ph;
+	int *locks;   /* directories holding placeholders, flock()ed shared */
+	size_t n_locks;
 };
 
 struct gw_mount_input {
@@ -90,7 +93,14 @@ int mountplan_build(const struct gw_mount_input *in, struct gw_mount_plan *out,
 		    struct gw_error *err);
 
 /* Create the placeholders on the host.  Returns 0 or -errno with err set
- * (the ones already made are removed by mountplan_remove_placeholders()). */
+ * (the ones already made are removed by mountplan_remove_placeholders()).
+ *
+ * Concurrent runs in one workspace share placeholders: a run finding one
+ * (a socket inode at a protected name) binds it like any existing path and
+ * adopts it.  Every run holds a shared flock() on the directories of the
+ * placeholders it uses, and removes them only if it can take that lock
+ * exclusively, i.e. when it is the last run using them: removing a mount
+ * point on the host would detach the other run's protection. */
 int mountplan_make_placeholders(struct gw_mount_plan *p, struct gw_error *err);
 
 /* Remove the placeholders that are still the empty directories we made. */

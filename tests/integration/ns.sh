@@ -272,7 +272,9 @@ PY
 	INPORT=$(free_port)
 	echo "served-from-inside" >"$WS/inside.txt"
 	chown "$U_UID:$U_GID" "$WS/inside.txt"
-	gw -p "$INPORT" -- python3 -m http.server --bind 127.0.0.1 "$INPORT" >"$T/p.out" 2>&1 &
+	# exec: $! must be greywall itself, to stop it below
+	(cd "$WS" && exec env -i HOME="$H" PATH=/usr/bin:/bin ASAN_OPTIONS="$ASAN_OPTIONS" "${SETPRIV[@]}" \
+		"$GW" -s "$CONF" -p "$INPORT" -- python3 -m http.server --bind 127.0.0.1 "$INPORT") >"$T/p.out" 2>&1 &
 	gwpid=$!
 	got=""
 	for i in $(seq 1 100); do
@@ -283,6 +285,24 @@ PY
 	ss -ltn "sport = :$INPORT" | grep -q "127.0.0.1:$INPORT" && t_ok "$P  ...bound on 127.0.0.1 only" || t_not_ok "$P -p bound to loopback"
 	kill -TERM $gwpid 2>/dev/null
 	wait $gwpid 2>/dev/null
+	! kill -0 $gwpid 2>/dev/null && t_ok "$P  ...and greywall stops on SIGTERM" || t_not_ok "$P -p greywall still running"
+
+	# two runs at once in one workspace share the placeholders: the first
+	# to end must not unmask the other's
+	rm -f "$WS/sub/a-started" "$WS/sub/b-started" "$WS/sub/b-result"
+	(cd "$WS" && exec env -i HOME="$H" PATH=/usr/bin:/bin ASAN_OPTIONS="$ASAN_OPTIONS" "${SETPRIV[@]}" \
+		"$GW" -s "$CONF" -- sh -c ': > sub/a-started; sleep 1') >/dev/null 2>&1 &
+	pa=$!
+	for i in $(seq 1 100); do [ -e "$WS/sub/a-started" ] && break; sleep 0.05; done
+	(cd "$WS" && exec env -i HOME="$H" PATH=/usr/bin:/bin ASAN_OPTIONS="$ASAN_OPTIONS" "${SETPRIV[@]}" \
+		"$GW" -s "$CONF" -- sh -c ': > sub/b-started; sleep 2.5; if echo evil > .bashrc; then echo WROTE; else echo DENIED; fi > sub/b-result') >/dev/null 2>&1 &
+	pb=$!
+	wait $pa $pb
+	[ "$(cat "$WS/sub/b-result" 2>/dev/null)" = DENIED ] && [ ! -f "$WS/.bashrc" ] &&
+		t_ok "$P a run ending first does not unmask a concurrent run's protections" ||
+		t_not_ok "$P concurrent placeholders" "$(cat "$WS/sub/b-result" 2>/dev/null)" "$(ls -la "$WS")"
+	left=$(cd "$WS" && find . -maxdepth 2 -type s | head -5)
+	[ -z "$left" ] && t_ok "$P  ...and the last one removes them" || t_not_ok "$P placeholders left" "$left"
 
 	# ===== processes, exit codes, signals ===========================================
 	gw -- sh -c 'setsid sleep 3131 >/dev/null 2>&1 & nohup sleep 3132 >/dev/null 2>&1 & sleep 0.1'
