@@ -128,12 +128,9 @@ static int attach(const struct tree *t, int src, const char *dest, bool ro)
 	return 0;
 }
 
-static int attach_planned(const struct tree *t, const struct gw_mount *m)
+static int attach_planned(const struct tree *t, const struct gw_mount *m, int here)
 {
-	_cleanup_close_ int src = reopen_here(m->fd, m->dest);
-	if (src < 0)
-		return src;
-	return attach(t, src, m->dest, m->kind == GW_MNT_RO_BIND_FD);
+	return attach(t, here, m->dest, m->kind == GW_MNT_RO_BIND_FD);
 }
 
 static int attach_empty(const struct tree *t, const char *which, const char *dest)
@@ -173,7 +170,7 @@ static int make_tmpfs(const struct tree *t, const char *dest)
 	return mount("tmpfs", path, "tmpfs", MS_NOSUID | MS_NODEV, "mode=0755") < 0 ? -errno : 0;
 }
 
-static int apply(const struct tree *t, const struct gw_mount *m)
+static int apply(const struct tree *t, const struct gw_mount *m, int here)
 {
 	switch (m->kind) {
 	case GW_MNT_TMPFS:
@@ -184,7 +181,7 @@ static int apply(const struct tree *t, const struct gw_mount *m)
 		return make_symlink(t, m->src, m->dest);
 	case GW_MNT_RO_BIND_FD:
 	case GW_MNT_BIND_FD:
-		return attach_planned(t, m);
+		return attach_planned(t, m, here);
 	case GW_MNT_EMPTY_DIR:
 		return attach_empty(t, EMPTY_DIR, m->dest);
 	case GW_MNT_EMPTY_FILE:
@@ -231,14 +228,14 @@ static int prepare_aux(const char *aux, int *fd)
 }
 
 /* The root: a fresh tmpfs, or (defaultDenyRead false) the host's root. */
-static int prepare_root(const struct gw_mount_plan *p, const char *root, int *fd)
+static int prepare_root(const struct gw_mount_plan *p, const int *here, const char *root, int *fd)
 {
 	const struct gw_mount *first = p->n ? &p->m[0] : NULL;
 	int r;
 	if (first && first->kind == GW_MNT_RO_BIND_FD && strcmp(first->dest, "/") == 0) {
 		*fd = open(root, O_PATH | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
 		struct tree t = { .root = *fd, .aux = -1 };
-		r = *fd < 0 ? -errno : attach_planned(&t, first);
+		r = *fd < 0 ? -errno : attach_planned(&t, first, here[0]);
 		gw_close_fd(*fd);
 	} else {
 		r = mount_tmpfs_at(root, "0755");
@@ -250,33 +247,76 @@ static int prepare_root(const struct gw_mount_plan *p, const char *root, int *fd
 	return *fd < 0 ? -errno : 0;
 }
 
-int mounttree_build(const struct gw_mount_plan *p, const char *root, const char *aux)
+/* Every planned source, opened again in this mount namespace before the
+ * staging tmpfs can hide any of them. */
+static int reopen_all(const struct gw_mount_plan *p, int *here)
+{
+	for (size_t i = 0; i < p->n; i++) {
+		const struct gw_mount *m = &p->m[i];
+		here[i] = -1;
+		if (m->kind != GW_MNT_RO_BIND_FD && m->kind != GW_MNT_BIND_FD)
+			continue;
+		here[i] = reopen_here(m->fd, m->dest);
+		if (here[i] < 0) {
+			int e = here[i];
+			log_error_errno(e, "sandbox filesystem: %s changed since it was planned", m->dest);
+			return e;
+		}
+	}
+	return 0;
+}
+
+/* A private tmpfs on `staging` holding "root" (the tree) and "aux". */
+static int prepare_staging(const char *staging, char **root, char **aux)
+{
+	int r = mount_tmpfs_at(staging, "0700");
+	if (r < 0)
+		return r;
+	*root = xasprintf("%s/root", staging);
+	*aux = xasprintf("%s/aux", staging);
+	if (mkdir(*root, 0700) < 0 || mkdir(*aux, 0700) < 0)
+		return -errno;
+	return 0;
+}
+
+static int build(const struct gw_mount_plan *p, const int *here, const char *root, const char *aux)
+{
+	struct tree t = { -1, -1 };
+	int r = prepare_root(p, here, root, &t.root);
+	if (r == 0)
+		r = prepare_aux(aux, &t.aux);
+	if (r < 0)
+		log_error_errno(r, "cannot prepare the sandbox's root");
+	for (size_t i = 0; i < p->n && r == 0; i++) {
+		const struct gw_mount *m = &p->m[i];
+		if (i == 0 && m->kind == GW_MNT_RO_BIND_FD && strcmp(m->dest, "/") == 0)
+			continue; /* prepare_root() */
+		r = apply(&t, m, here[i]);
+		if (r < 0)
+			log_error_errno(r, "sandbox filesystem: %s %s (%s)", mountplan_kind_name(m->kind),
+					m->dest, m->why);
+	}
+	gw_close_fd(t.root);
+	gw_close_fd(t.aux);
+	return r;
+}
+
+int mounttree_build(const struct gw_mount_plan *p, const char *staging)
 {
 	if (unshare(CLONE_NEWNS) < 0 || mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0) {
 		int e = -errno;
 		log_error_errno(e, "cannot create the sandbox's mount namespace");
 		return e;
 	}
-	struct tree t = { -1, -1 };
-	int r = prepare_root(p, root, &t.root);
+	int *here = xcalloc(p->n + 1, sizeof *here);
+	_cleanup_free_ char *root = NULL, *aux = NULL;
+	int r = reopen_all(p, here);
+	if (r == 0 && (r = prepare_staging(staging, &root, &aux)) < 0)
+		log_error_errno(r, "cannot mount a private tmpfs on %s", staging);
 	if (r == 0)
-		r = prepare_aux(aux, &t.aux);
-	if (r < 0) {
-		log_error_errno(r, "cannot prepare the sandbox's root");
-		gw_close_fd(t.root);
-		gw_close_fd(t.aux);
-		return r;
-	}
-	for (size_t i = 0; i < p->n && r == 0; i++) {
-		const struct gw_mount *m = &p->m[i];
-		if (i == 0 && m->kind == GW_MNT_RO_BIND_FD && strcmp(m->dest, "/") == 0)
-			continue; /* prepare_root() */
-		r = apply(&t, m);
-		if (r < 0)
-			log_error_errno(r, "sandbox filesystem: %s %s (%s)", mountplan_kind_name(m->kind),
-					m->dest, m->why);
-	}
-	close(t.root);
-	close(t.aux);
+		r = build(p, here, root, aux);
+	for (size_t i = 0; i < p->n; i++)
+		gw_close_fd(here[i]);
+	free(here);
 	return r;
 }

@@ -17,9 +17,11 @@
 
 #include "mountplan.h"
 
-/* Unshare the mount namespace, mount a tmpfs on `root` (an empty directory
- * owned by the caller) and build the plan's tree in it; `aux` (another
- * empty directory) holds the empty read-only sources of masks and
- * placeholders, outside the tree.  GW_MNT_PROC and GW_MNT_DEV are left to
- * bubblewrap.  Returns 0, or -errno after printing which operation failed. */
-int mounttree_build(const struct gw_mount_plan *p, const char *root, const char *aux);
+/* Unshare the mount namespace, mount a private tmpfs on `staging` (an
+ * existing directory whose own content this process no longer needs, e.g.
+ * /dev/shm) and build the plan's tree in `staging`/root; `staging`/aux
+ * holds the empty read-only sources of masks and placeholders, outside the
+ * tree.  Nothing is created on the host: the tmpfs dies with the namespace.
+ * GW_MNT_PROC and GW_MNT_DEV are left to bubblewrap.  Returns 0, or -errno
+ * after printing which operation failed. */
+int mounttree_build(const struct gw_mount_plan *p, const char *staging);

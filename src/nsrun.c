@@ -26,9 +26,7 @@ struct ns_run {
 	struct rlimit nofile; /* the caller's, restored for bubblewrap */
 	struct gw_netns ns;
 	struct gw_mount_plan plan;
-	int state_parent_fd;
-	char *state_dir;
-	char *state_name;
+	const char *staging;
 	int *fds; /* handed to the child */
 	size_t n_fds;
 	struct gw_relay relays[GW_MAX_FORWARDS + GW_CLI_MAX_PORTS];
@@ -57,43 +55,16 @@ char *nsrun_find_bwrap(struct gw_error *err)
 	return NULL;
 }
 
-/* ---- per-run state on the host ---------------------------------------------- */
+/* ---- staging ----------------------------------------------------------------- */
 
-/* Two empty directories, mount points for the sandbox's tree and for the
- * empty sources of masks (mounttree.h); in a private 0700 directory, so no
- * other user can swap them. */
-static void make_state(struct ns_run *r)
+/* Where the child mounts its private tmpfs to build the tree: a directory
+ * that exists everywhere and whose host content the child does not need
+ * (its sources are opened before the tmpfs goes on top).  Nothing is
+ * created on the host, so nothing can be left behind. */
+static const char *staging_dir(void)
 {
-	/* On a tmpfs when there is one: these are made and removed on every
-	 * run, and on a disk that costs (ext4 with discard: ~0.1 ms each). */
-	const char *base = getenv("XDG_RUNTIME_DIR");
 	struct stat st;
-	if (!base || base[0] != '/' || stat(base, &st) < 0 || !S_ISDIR(st.st_mode) ||
-	    st.st_uid != getuid() || access(base, W_OK) < 0)
-		base = stat("/dev/shm", &st) == 0 && S_ISDIR(st.st_mode) && (st.st_mode & S_ISVTX) &&
-				       access("/dev/shm", W_OK) == 0
-			       ? "/dev/shm"
-			       : "/tmp";
-	_cleanup_free_ char *tmpl = xasprintf("%s/greywall-run-XXXXXX", base);
-	if (!mkdtemp(tmpl))
-		die_errno(GW_EXIT_SETUP, errno, "cannot create a private directory in %s", base);
-	r->state_dir = xstrdup(tmpl);
-	r->state_name = xstrdup(strrchr(tmpl, '/') + 1);
-	r->state_parent_fd = open(base, O_PATH | O_DIRECTORY | O_CLOEXEC);
-	_cleanup_close_ int dfd = open(tmpl, O_PATH | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
-	if (dfd < 0 || mkdirat(dfd, "root", 0700) < 0 || mkdirat(dfd, "aux", 0700) < 0)
-		die_errno(GW_EXIT_SETUP, errno, "cannot prepare %s", tmpl);
-}
-
-static void remove_state(struct ns_run *r)
-{
-	if (r->state_parent_fd < 0)
-		return;
-	int e = fs_remove_tree(r->state_parent_fd, r->state_name);
-	if (e < 0)
-		log_warn("cannot remove %s: %s", r->state_dir, strerror(-e));
-	close(r->state_parent_fd);
-	r->state_parent_fd = -1;
+	return stat("/dev/shm", &st) == 0 && S_ISDIR(st.st_mode) ? "/dev/shm" : "/tmp";
 }
 
 /* ---- mounts ----------------------------------------------------------------- */
@@ -154,7 +125,7 @@ static int bwrap_options_fd(struct ns_run *r)
 	/* The tree mounttree_build() made in the child, as the new root, with
 	 * bubblewrap's own /proc and /dev on top. */
 	v = gw_strv_push(v, "--bind");
-	v = gw_strv_push_take(v, xasprintf("%s/root", r->state_dir));
+	v = gw_strv_push_take(v, xasprintf("%s/root", r->staging));
 	v = gw_strv_push(v, "/");
 	for (size_t i = 0; i < r->plan.n; i++) {
 		const struct gw_mount *m = &r->plan.m[i];
@@ -289,9 +260,7 @@ static int enter_and_build(void *ctx)
 		log_error_errno(e, "cannot enter the sandbox's network namespace");
 		return e;
 	}
-	_cleanup_free_ char *root = xasprintf("%s/root", r->state_dir);
-	_cleanup_free_ char *aux = xasprintf("%s/aux", r->state_dir);
-	if ((e = mounttree_build(&r->plan, root, aux)) < 0)
+	if ((e = mounttree_build(&r->plan, r->staging)) < 0)
 		return e;
 	return setrlimit(RLIMIT_NOFILE, &r->nofile) < 0 ? -errno : 0;
 }
@@ -361,7 +330,7 @@ static int supervise_bwrap(struct ns_run *r, const char *bwrap)
 
 int nsrun(struct gw_ns_args *a)
 {
-	struct ns_run r = { .a = a, .ns = GW_NETNS_INIT, .state_parent_fd = -1 };
+	struct ns_run r = { .a = a, .ns = GW_NETNS_INIT };
 	struct gw_error err = { 0 };
 	_cleanup_free_ char *bwrap = nsrun_find_bwrap(&err);
 	if (!bwrap)
@@ -376,15 +345,11 @@ int nsrun(struct gw_ns_args *a)
 	if (netns_finish(&r.ns, &err) < 0)
 		die(GW_EXIT_SETUP, "%s", err.msg);
 	setup_relays(&r);
-	/* Last: from here on nothing dies before remove_state(). */
-	make_state(&r);
+	r.staging = staging_dir();
 	int status = supervise_bwrap(&r, bwrap);
 	mountplan_free(&r.plan);
 	netns_close(&r.ns);
-	remove_state(&r);
 	free(r.fds);
-	free(r.state_dir);
-	free(r.state_name);
 	gw_error_clear(&err);
 	return status;
 }

@@ -309,6 +309,7 @@ PY
 	sleep 0.2
 	pgrep -f "sleep 313[12]" >/dev/null && t_not_ok "$P background children die" "$(pgrep -af 'sleep 313')" || t_ok "$P background and setsid children die with the sandbox"
 	rm -f "$WS/sub/started"
+	STATE_BEFORE=$(ls -d /dev/shm/greywall-* /tmp/greywall-* 2>/dev/null)
 	(cd "$WS" && exec env -i HOME="$H" PATH=/usr/bin:/bin ASAN_OPTIONS="$ASAN_OPTIONS" "${SETPRIV[@]}" \
 		"$GW" -s "$CONF" -- sh -c 'setsid sleep 3133 >/dev/null 2>&1 & sleep 3134 & : > sub/started; wait') >/dev/null 2>&1 &
 	bg=$!
@@ -318,6 +319,8 @@ PY
 	for i in $(seq 1 50); do pgrep -f "sleep 313[34]" >/dev/null || break; sleep 0.1; done
 	pgrep -f "sleep 313[34]" >/dev/null && t_not_ok "$P nothing survives greywall's SIGKILL" "$(pgrep -af 'sleep 313')" ||
 		t_ok "$P nothing of the sandbox survives greywall's SIGKILL"
+	left=$(ls -d /dev/shm/greywall-* /tmp/greywall-* 2>/dev/null | grep -vxF -e "${STATE_BEFORE:-none}")
+	[ -z "$left" ] && t_ok "$P  ...and no per-run state is left on the host" || t_not_ok "$P state left" "$left"
 	expect "$P exit status is the command's" 7 gw -- sh -c 'exit 7'
 	expect "$P death by signal N gives 128+N" 143 gw -- sh -c 'kill -TERM $$'
 	expect "$P command not found gives 127" 127 gw -- no-such-command-gw

@@ -208,7 +208,7 @@ static int write_file(const char *path, const char *text)
  * failed check, 0 when all hold. */
 static int check_tree(const char *tr)
 {
-	char p[600];
+	char p[1200];
 	struct stat st;
 	snprintf(p, sizeof p, "%s%s/new-file", tr, at("tw"));
 	int fd = open(p, O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
@@ -243,8 +243,7 @@ TEST(tree_built_for_real)
 	mkd("tw");
 	mkd("tr");
 	mkfile("tw/.env");
-	mkd("tree");
-	mkd("aux");
+	mkd("stage");
 	struct gw_fs_spec spec = { 0 };
 	fs_spec_grant(&spec, "/bin", GW_LL_FS_RX, true);
 	fs_spec_grant(&spec, at("tw"), GW_LL_FS_ALL, false);
@@ -269,9 +268,11 @@ TEST(tree_built_for_real)
 		snprintf(map, sizeof map, "%u %u 1", (unsigned)gid, (unsigned)gid);
 		if (write_file("/proc/self/gid_map", map) < 0)
 			_exit(78);
-		if (mounttree_build(&p, at("tree"), at("aux")) < 0)
+		if (mounttree_build(&p, at("stage")) < 0)
 			_exit(99);
-		_exit(check_tree(at("tree")));
+		char tr[600];
+		snprintf(tr, sizeof tr, "%s/root", at("stage"));
+		_exit(check_tree(tr));
 	}
 	int status = -1;
 	waitpid(pid, &status, 0);
