@@ -141,6 +141,10 @@ int pty_open(struct gw_pty **out)
 	evloop_ev_init(&p->tin, -1, NULL);
 	evloop_ev_init(&p->tout, -1, NULL);
 	int r = open_pair(p);
+	/* -ENOTTY is kept for "stdin is no terminal": a master that is not
+	 * a pty (a /dev/ptmx that is something else) is a failure. */
+	if (r == -ENOTTY)
+		r = -ENODEV;
 	if (r == 0)
 		r = open_term(p);
 	if (r < 0) {

@@ -331,9 +331,15 @@ static int prepare(struct sv *sv, const sigset_t *set)
 	if (!s->pty)
 		return 0;
 	r = pty_open(&sv->pty);
-	if (r < 0 && r != -ENOTTY)
-		log_warn("cannot create a pseudo-terminal (%s): the command runs without a "
-			 "controlling terminal", strerror(-r));
+	if (r == -ENOTTY)
+		return 0;
+	if (r < 0) {
+		/* The command would get the real terminal: fail closed. */
+		log_error_errno(r, "cannot create a pseudo-terminal for the command");
+		log_hint("greywall keeps the command away from your terminal through a pty (/dev/ptmx); "
+			 "to run without a terminal, redirect stdin (< /dev/null)");
+		return r;
+	}
 	return 0;
 }
 

@@ -258,6 +258,22 @@ check(b"no job control" not in s.buf and b"cannot set terminal" not in s.buf, "j
 print("PASS")
 PY
 
+if [ "$(id -u)" = 0 ]; then
+pycase "no pseudo-terminal available: greywall refuses (exit 125) instead of handing over the terminal" <<'PY'
+# /dev/ptmx replaced by /dev/null in a private mount namespace
+argv = ["unshare", "-m", "sh", "-c", 'mount --bind /dev/null /dev/ptmx && exec "$@"', "sh", *gw("sh", "-c", "echo RAN")]
+s = Session(argv)
+rc = s.wait()
+check(rc == 125, f"exit status {rc}", s)
+check(b"cannot create a pseudo-terminal" in s.buf and b"RAN" not in s.buf, "refused, command not run", s)
+print("PASS")
+PY
+elif can_skip; then
+	t_skip "no pseudo-terminal available" "needs root to hide /dev/ptmx"
+else
+	t_not_ok "no pseudo-terminal available" "needs root in CI"
+fi
+
 pycase "TIOCSTI on fd 0 fails inside" <<'PY'
 code = ("import fcntl, os, termios\n"
         "print('ISATTY', os.isatty(0))\n"
