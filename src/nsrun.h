@@ -2,8 +2,10 @@
  *
  *   supervisor (host namespaces, holds the relays and the terminal)
  *     ├─ keeper (netns.h: user + network namespace, loopback only)
- *     └─ child: setns(keeper's namespaces) → bwrap --args FD (new user,
- *        mount, PID, IPC, UTS, cgroup namespaces; mountplan.h)
+ *     └─ child: setns(keeper's namespaces), own mount namespace, builds
+ *        the filesystem tree (mountplan.h, mounttree.h) in a private tmpfs
+ *        → bwrap --args FD (the tree as root; new user, mount, PID, IPC,
+ *        UTS, cgroup namespaces)
  *          └─ greywall --landlock-apply --seccomp (Landlock grants,
  *             capabilities emptied, seccomp) → CMD
  *
