@@ -155,7 +155,11 @@ static int resolve_grant(struct planner *pl, const struct gw_fs_grant *g, struct
 	struct stat st;
 	int fd = fs_open_trusted(g->path, &real, &st);
 	if (fd < 0) {
-		if (g->optional) {
+		/* As in fspolicy.c: only "not there" or "not ours to follow" may
+		 * skip an optional grant; running out of fds must not shrink the
+		 * sandbox's view unnoticed. */
+		bool absent = fd == -ENOENT || fd == -ENOTDIR || fd == -ELOOP || fd == -EACCES;
+		if (g->optional && absent) {
 			if (fd != -ENOENT)
 				log_debug("mount plan: skipping %s: %s", g->path,
 					  fd == -ELOOP ? "a symlink the sandbox could have planted"

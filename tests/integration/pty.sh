@@ -357,21 +357,23 @@ wait_ready() {
 	return 1
 }
 
-gw_bg "$T/term.out" bash -c 'trap "echo got-term; exit 3" TERM; echo ready; for i in $(seq 1 100); do sleep 0.1; done; exit 9'
-wait_ready "$T/term.out"
-kill -TERM "$BG"
-wait "$BG"
-rc=$?
-kill "$WATCHDOG" 2>/dev/null
-grep -q got-term "$T/term.out" && [ "$rc" = 3 ] && t_ok "SIGTERM to greywall reaches the command's trap" ||
-	t_not_ok "SIGTERM reaches the command" "status $rc" "$(cat "$T/term.out")"
+# term_run OUT CMD...: start, wait for "ready", send SIGTERM to greywall;
+# sets RC to greywall's exit status.
+term_run() {
+	local out=$1
+	gw_bg "$@"
+	wait_ready "$out"
+	kill -TERM "$BG"
+	wait "$BG"
+	RC=$?
+	kill "$WATCHDOG" 2>/dev/null
+}
 
-gw_bg "$T/term2.out" sh -c 'echo ready; exec sleep 30'
-wait_ready "$T/term2.out"
-kill -TERM "$BG"
-wait "$BG"
-rc=$?
-kill "$WATCHDOG" 2>/dev/null
-[ "$rc" = 143 ] && t_ok "the command dying of SIGTERM gives 128+15" || t_not_ok "SIGTERM exit status" "status $rc" "$(cat "$T/term2.out")"
+term_run "$T/term.out" bash -c 'trap "echo got-term; exit 3" TERM; echo ready; for i in $(seq 1 100); do sleep 0.1; done; exit 9'
+grep -q got-term "$T/term.out" && [ "$RC" = 3 ] && t_ok "SIGTERM to greywall reaches the command's trap" ||
+	t_not_ok "SIGTERM reaches the command" "status $RC" "$(cat "$T/term.out")"
+
+term_run "$T/term2.out" sh -c 'echo ready; exec sleep 30'
+[ "$RC" = 143 ] && t_ok "the command dying of SIGTERM gives 128+15" || t_not_ok "SIGTERM exit status" "status $RC" "$(cat "$T/term2.out")"
 
 t_done

@@ -261,6 +261,19 @@ static bool pump_sinks(struct sink *a, struct sink *b)
 	return a->eof && b->eof;
 }
 
+/* A server listener, the relay in front of it, and one connection through
+ * it: c (client side) and s (server side).  Fails the test otherwise. */
+static void open_pair(struct harness *h, int *lfd, int *c, int *s)
+{
+	uint16_t sport;
+	*lfd = listen_loopback(&sport);
+	ASSERT_TRUE(*lfd >= 0);
+	ASSERT_EQ(0, harness_start(h, sport, 0));
+	*c = connect_port(h->port);
+	*s = accept_within(*lfd, WAIT_MS);
+	ASSERT_TRUE(*c >= 0 && *s >= 0);
+}
+
 /* ---- tests ------------------------------------------------------------ */
 
 TEST(data_both_ways_with_checksums)
@@ -298,13 +311,9 @@ TEST(data_both_ways_with_checksums)
 
 TEST(half_close_is_preserved)
 {
-	uint16_t sport;
-	int lfd = listen_loopback(&sport);
 	struct harness h;
-	ASSERT_EQ(0, harness_start(&h, sport, 0));
-	int c = connect_port(h.port);
-	int s = accept_within(lfd, WAIT_MS);
-	ASSERT_TRUE(c >= 0 && s >= 0);
+	int lfd, c, s;
+	open_pair(&h, &lfd, &c, &s);
 	char buf[8] = { 0 };
 
 	/* client -> server, then EOF; the other direction stays open */
@@ -326,13 +335,9 @@ TEST(half_close_is_preserved)
 
 TEST(server_half_close_first)
 {
-	uint16_t sport;
-	int lfd = listen_loopback(&sport);
 	struct harness h;
-	ASSERT_EQ(0, harness_start(&h, sport, 0));
-	int c = connect_port(h.port);
-	int s = accept_within(lfd, WAIT_MS);
-	ASSERT_TRUE(c >= 0 && s >= 0);
+	int lfd, c, s;
+	open_pair(&h, &lfd, &c, &s);
 	char buf[8] = { 0 };
 	ASSERT_EQ(3, write(s, "bye", 3));
 	ASSERT_EQ(0, shutdown(s, SHUT_WR));
