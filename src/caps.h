@@ -7,5 +7,6 @@
 /* Empty the bounding set (when CAP_SETPCAP allows it), the ambient set,
  * and the effective, permitted and inheritable sets.  With an empty
  * bounding set even a uid-0 command gains no capability at execve().
+ * Only system calls, no allocation: safe in a vfork-style child.
  * Returns 0 or -errno. */
 int caps_drop_all(void);

@@ -40,6 +40,7 @@ struct run_ctx {
 	bool namespaces;   /* default mode (bubblewrap), not --no-bwrap */
 	char **cmd;        /* the command as executed in the sandbox */
 	int ruleset_fd;    /* --no-bwrap: Landlock ruleset built before the fork */
+	struct gw_exec_plan exec;  /* --no-bwrap: where the command is looked for */
 	struct gw_ns_args ns;
 };
 
@@ -268,7 +269,8 @@ static char **command_argv(const struct gw_opts *o, char **v)
 
 /* --no-bwrap: the sandbox is applied in the forked child itself, from the
  * policy already in memory (no re-exec, no serialisation), then the command
- * is executed.  Returns only on failure. */
+ * is executed.  Only system calls until something fails: the child shares
+ * greywall's memory (supervise.h, shared_mm).  Returns only on failure. */
 static int enter_no_bwrap(void *ctx)
 {
 	struct run_ctx *c = ctx;
@@ -277,7 +279,7 @@ static int enter_no_bwrap(void *ctx)
 	/* Nothing of greywall's (the terminal copies, the config) may reach
 	 * the command. */
 	syscall(SYS_close_range, 3u, ~0u, 0u);
-	_exit(sandbox_exec(c->cmd, c->env));
+	_exit(sandbox_exec_planned(&c->exec));
 }
 
 /* The default mode: /tmp inside is private, the rest is nsrun.c's. */
@@ -328,16 +330,17 @@ int run_command(const struct gw_opts *o)
 		_cleanup_free_ char *line = gw_shell_join(c.cmd);
 		log_debug("running in the sandbox: %s", line);
 	}
-	/* Planned here, before the fork: the child then only enforces (its
-	 * copy-on-write pages stay few, and a planning error stops the run
-	 * before anything starts). */
+	/* Planned here, before the fork: the child then only enforces (a
+	 * planning error stops the run before anything starts). */
 	if (sandbox_landlock_ruleset(&c.cfg, &c.rt, &c.ruleset_fd) < 0) {
 		cleanup_tmpdir(&c);
 		exit(GW_EXIT_SETUP);
 	}
+	sandbox_exec_plan(&c.exec, c.cmd, c.env);
 	struct gw_supervise sup = { .argv = c.cmd, .env = c.env, .pty = true,
-				    .child_setup = enter_no_bwrap, .ctx = &c };
+				    .child_setup = enter_no_bwrap, .shared_mm = true, .ctx = &c };
 	int status = supervise_run(&sup);
+	sandbox_exec_plan_free(&c.exec);
 	gw_close_fd(c.ruleset_fd);
 	cleanup_tmpdir(&c);
 	gw_strv_free(c.cmd);

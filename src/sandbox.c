@@ -357,23 +357,38 @@ static bool try_exec(const char *path, char **argv, char **env, bool *saw_eacces
 	return errno == ENOENT || errno == ENOTDIR || errno == EACCES || errno == EPERM;
 }
 
-int sandbox_exec(char **argv, char **env)
+void sandbox_exec_plan(struct gw_exec_plan *p, char **argv, char **env)
 {
+	*p = (struct gw_exec_plan){ .argv = argv, .env = env };
 	const char *name = argv[0];
-	bool eacces = false;
 	if (strchr(name, '/')) {
-		try_exec(name, argv, env, &eacces);
-	} else {
-		const char *path = envsan_get(env, "PATH");
-		_cleanup_free_ char *copy = xstrdup(path && *path ? path : "/usr/local/bin:/usr/bin:/bin");
-		char *save = NULL;
-		for (char *dir = strtok_r(copy, ":", &save); dir; dir = strtok_r(NULL, ":", &save)) {
-			_cleanup_free_ char *full = xasprintf("%s/%s", *dir ? dir : ".", name);
-			if (!try_exec(full, argv, env, &eacces))
-				break;
-		}
+		p->paths = gw_strv_push(NULL, name);
+		return;
 	}
+	const char *path = envsan_get(env, "PATH");
+	_cleanup_free_ char *copy = xstrdup(path && *path ? path : "/usr/local/bin:/usr/bin:/bin");
+	char *save = NULL;
+	/* An empty PATH entry means the working directory, as in execvp(). */
+	for (char *dir = strtok_r(copy, ":", &save); dir; dir = strtok_r(NULL, ":", &save)) {
+		_cleanup_free_ char *full = xasprintf("%s/%s", *dir ? dir : ".", name);
+		p->paths = gw_strv_push(p->paths, full);
+	}
+}
+
+void sandbox_exec_plan_free(struct gw_exec_plan *p)
+{
+	gw_strv_free(p->paths);
+	p->paths = NULL;
+}
+
+int sandbox_exec_planned(const struct gw_exec_plan *p)
+{
+	bool eacces = false;
+	for (size_t i = 0; p->paths && p->paths[i]; i++)
+		if (!try_exec(p->paths[i], p->argv, p->env, &eacces))
+			break;
 	int saved = errno;
+	const char *name = p->argv[0];
 	if (eacces || (saved != ENOENT && saved != ENOTDIR)) {
 		log_error("%s: cannot execute: %s%s", name, strerror(eacces ? EACCES : saved),
 			  eacces ? " (is it outside the paths the sandbox may read and execute?)" : "");
@@ -381,4 +396,13 @@ int sandbox_exec(char **argv, char **env)
 	}
 	log_error("%s: command not found", name);
 	return GW_EXIT_NOT_FOUND;
+}
+
+int sandbox_exec(char **argv, char **env)
+{
+	struct gw_exec_plan p;
+	sandbox_exec_plan(&p, argv, env);
+	int r = sandbox_exec_planned(&p);
+	sandbox_exec_plan_free(&p);
+	return r;
 }

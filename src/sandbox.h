@@ -35,3 +35,15 @@ int sandbox_enter_with(const struct gw_config *cfg, const struct gw_runtime *rt,
 /* Execute argv[0] searched in the PATH of `env`, like execvpe().  Only
  * returns on failure, with GW_EXIT_NOT_FOUND or GW_EXIT_NOT_EXEC. */
 int sandbox_exec(char **argv, char **env);
+
+/* sandbox_exec() in two halves: the search list is made before the fork
+ * (it allocates), and executing it makes only system calls until it fails
+ * and reports why, so it can run in a child sharing greywall's memory.
+ * The plan borrows argv and env; sandbox_exec_plan_free() frees paths. */
+struct gw_exec_plan {
+	char **argv, **env;
+	char **paths;  /* argv[0] when it has a '/', else PATH entry + "/" + argv[0] */
+};
+void sandbox_exec_plan(struct gw_exec_plan *p, char **argv, char **env);
+int sandbox_exec_planned(const struct gw_exec_plan *p);
+void sandbox_exec_plan_free(struct gw_exec_plan *p);

@@ -7,6 +7,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sched.h>
+#include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/signalfd.h>
 #include <sys/syscall.h>
@@ -20,6 +22,23 @@
 #include "util.h"
 
 #define REAP_ROUNDS 64
+/* Stack of a child that shares greywall's memory: it runs child_exec(),
+ * whose deepest path is a failure report (vsnprintf into 4 KiB). */
+#define SHARED_CHILD_STACK (256 * 1024)
+
+/* ASan tracks stacks and heap per thread and cannot follow a child that
+ * runs on a stack of ours in the same address space: sanitised builds
+ * always fork (the child's code is the same). */
+#if defined(__SANITIZE_ADDRESS__)
+#define CAN_SHARE_MM 0
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define CAN_SHARE_MM 0
+#endif
+#endif
+#ifndef CAN_SHARE_MM
+#define CAN_SHARE_MM 1
+#endif
 
 /* Passed on to the command whoever sent them: the command has a session of
  * its own, so not even the terminal reaches it directly any more. */
@@ -349,6 +368,40 @@ static int cmp_int(const void *a, const void *b)
 	return (x > y) - (x < y);
 }
 
+struct spawn_arg {
+	const struct gw_supervise *s;
+	const struct child_plan *cp;
+};
+
+static int shared_child_main(void *p)
+{
+	const struct spawn_arg *a = p;
+	child_exec(a->s, a->cp);
+}
+
+/* Like vfork(), but on a stack of its own, so the child cannot clobber the
+ * frames greywall returns through; greywall is suspended until the child
+ * has executed the command or exited. */
+static pid_t spawn_shared_mm(const struct gw_supervise *s, const struct child_plan *cp)
+{
+	char *stack = mmap(NULL, SHARED_CHILD_STACK, PROT_READ | PROT_WRITE,
+			   MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
+	if (stack == MAP_FAILED)
+		return -1;
+	/* A guard page: an overflow faults instead of writing into the heap. */
+	if (mprotect(stack, (size_t)sysconf(_SC_PAGESIZE), PROT_NONE) < 0) {
+		munmap(stack, SHARED_CHILD_STACK);
+		return -1;
+	}
+	struct spawn_arg a = { s, cp };
+	pid_t pid = clone(shared_child_main, stack + SHARED_CHILD_STACK,
+			  CLONE_VM | CLONE_VFORK | SIGCHLD, &a);
+	int err = errno;
+	munmap(stack, SHARED_CHILD_STACK);
+	errno = err;
+	return pid;
+}
+
 static int start_child(struct sv *sv, const sigset_t *orig)
 {
 	const struct gw_supervise *s = sv->s;
@@ -366,14 +419,19 @@ static int start_child(struct sv *sv, const sigset_t *orig)
 	}
 	cp.keep = keep;
 	fflush(NULL);
-	pid_t pid = fork();
+	pid_t pid;
+	if (s->shared_mm && CAN_SHARE_MM) {
+		pid = spawn_shared_mm(s, &cp);
+	} else {
+		pid = fork();
+		if (pid == 0)
+			child_exec(s, &cp);
+	}
 	if (pid < 0) {
 		int err = errno;
-		log_error_errno(err, "fork");
+		log_error_errno(err, "cannot start the sandbox: clone");
 		return -err;
 	}
-	if (pid == 0)
-		child_exec(s, &cp);
 	sv->child = pid;
 	return 0;
 }

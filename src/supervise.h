@@ -16,6 +16,10 @@ struct gw_supervise {
 	const int *keep_fds; size_t n_keep_fds; /* passed to the child (CLOEXEC cleared), closed in the parent after fork */
 	bool pty;                      /* relay a new pseudo-terminal when stdin is a terminal */
 	int (*child_setup)(void *ctx); /* run in the child after fork, before fds are closed and exec; < 0 => child exits GW_EXIT_SETUP */
+	bool shared_mm;                /* child_setup makes only system calls (no allocation, no stdio but
+					  failure reports): the child may run in greywall's memory until it
+					  executes (clone CLONE_VM|CLONE_VFORK), which saves copying the
+					  address space at every start */
 	pid_t (*signal_target)(pid_t child, void *ctx); /* process to forward signals to; NULL => the child */
 	void *ctx;
 	struct gw_relay *relays; size_t n_relays;
