@@ -217,6 +217,8 @@ int domain_pattern_parse(const char *text, struct gw_domain_pattern *out, const 
 {
 	*out = (struct gw_domain_pattern){ 0 };
 	*why = NULL;
+	if (strcmp(text, "*") == 0)
+		return *why = "\"*\" would allow every name; list the domains", -EINVAL;
 	const char *name = text;
 	if (strncmp(name, "*.", 2) == 0) {
 		out->wildcard = true;
@@ -228,8 +230,6 @@ int domain_pattern_parse(const char *text, struct gw_domain_pattern *out, const 
 		return *why = "the port must be a number from 1 to 65535", -EINVAL;
 	if (memchr(name, '*', len))
 		return *why = "'*' is only allowed as a leading \"*.\"", -EINVAL;
-	if (strcmp(text, "*") == 0)
-		return *why = "\"*\" would allow every name; list the domains", -EINVAL;
 	int r = domain_normalize(name, len, out->base, sizeof out->base, why);
 	if (r < 0)
 		return r;

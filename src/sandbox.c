@@ -368,9 +368,10 @@ void sandbox_exec_plan(struct gw_exec_plan *p, char **argv, char **env)
 	const char *path = envsan_get(env, "PATH");
 	_cleanup_free_ char *copy = xstrdup(path && *path ? path : "/usr/local/bin:/usr/bin:/bin");
 	char *save = NULL;
-	/* An empty PATH entry means the working directory, as in execvp(). */
+	/* strtok_r skips empty PATH entries: unlike execvp(), the working
+	 * directory is never searched implicitly. */
 	for (char *dir = strtok_r(copy, ":", &save); dir; dir = strtok_r(NULL, ":", &save)) {
-		_cleanup_free_ char *full = xasprintf("%s/%s", *dir ? dir : ".", name);
+		_cleanup_free_ char *full = xasprintf("%s/%s", dir, name);
 		p->paths = gw_strv_push(p->paths, full);
 	}
 }

@@ -213,16 +213,10 @@ static void run_mutations(long iterations)
 
 int main(int argc, char **argv)
 {
-	long iterations = 0;
-
-	for (int i = 1; i < argc; i++) {
-		if (strcmp(argv[i], "--iterations") == 0 && i + 1 < argc)
-			iterations = strtol(argv[++i], NULL, 10);
-		else if (strcmp(argv[i], "--seed") == 0 && i + 1 < argc)
-			fz_rng ^= strtoull(argv[++i], NULL, 10) * 0x9e3779b97f4a7c15ull;
-		else if (run_file(argv[i]) < 0)
-			return 1;
-	}
+	long iterations;
+	int files;
+	if (fz_args(argc, argv, &iterations, &files) < 0)
+		return 1;
 	run_mutations(iterations);
 	return 0;
 }

@@ -141,19 +141,9 @@ static void run_mutations(long iterations)
 
 int main(int argc, char **argv)
 {
-	long iterations = 0;
-	int failed = 0, files = 0;
-	for (int i = 1; i < argc; i++) {
-		if (strcmp(argv[i], "--iterations") == 0 && i + 1 < argc) {
-			iterations = strtol(argv[++i], NULL, 10);
-		} else if (strcmp(argv[i], "--seed") == 0 && i + 1 < argc) {
-			fz_rng ^= strtoull(argv[++i], NULL, 0) * 0xbf58476d1ce4e5b9ull;
-			fz_rng = fz_rng ? fz_rng : 1; /* xorshift's one bad state */
-		} else {
-			failed |= run_file(argv[i]) < 0;
-			files++;
-		}
-	}
+	long iterations;
+	int files;
+	int failed = fz_args(argc, argv, &iterations, &files) < 0;
 	for (size_t i = 0; i < sizeof seeds / sizeof seeds[0]; i++)
 		run_input(seeds[i], strlen(seeds[i]));
 	run_mutations(iterations);

@@ -106,15 +106,10 @@ static const char *const dict[] = {
 
 int main(int argc, char **argv)
 {
-	long iterations = 0;
-	for (int i = 1; i < argc; i++) {
-		if (strcmp(argv[i], "--iterations") == 0 && i + 1 < argc)
-			iterations = strtol(argv[++i], NULL, 10);
-		else if (strcmp(argv[i], "--seed") == 0 && i + 1 < argc)
-			fz_rng ^= strtoull(argv[++i], NULL, 10) * 0x9e3779b97f4a7c15ull;
-		else if (run_file(argv[i]) < 0)
-			return 1;
-	}
+	long iterations;
+	int files;
+	if (fz_args(argc, argv, &iterations, &files) < 0)
+		return 1;
 	const size_t n_seeds = sizeof seeds / sizeof seeds[0];
 	for (long i = 0; i < iterations; i++) {
 		const char *seed = seeds[rnd(n_seeds)];

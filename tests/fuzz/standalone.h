@@ -102,3 +102,25 @@ static int run_file(const char *path)
 	run_input(buf, len);
 	return 0;
 }
+
+/* The command line of every standalone target: files to replay (run at
+ * once), `--iterations N` and `--seed S` (another mutation sequence).
+ * Returns 0, or -1 when a file could not be read; *files counts them. */
+static int fz_args(int argc, char **argv, long *iterations, int *files)
+{
+	int failed = 0;
+	*iterations = 0;
+	*files = 0;
+	for (int i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--iterations") == 0 && i + 1 < argc) {
+			*iterations = strtol(argv[++i], NULL, 10);
+		} else if (strcmp(argv[i], "--seed") == 0 && i + 1 < argc) {
+			fz_rng ^= strtoull(argv[++i], NULL, 0) * 0xbf58476d1ce4e5b9ull;
+			fz_rng = fz_rng ? fz_rng : 1; /* xorshift's one bad state */
+		} else {
+			failed |= run_file(argv[i]) < 0;
+			(*files)++;
+		}
+	}
+	return failed ? -1 : 0;
+}

@@ -150,6 +150,10 @@ TEST(pattern_refuses)
 	const char *why;
 	ASSERT_EQ(-EINVAL, domain_pattern_parse("*.com", &p, &why));
 	ASSERT_CONTAINS(why, "too broad");
+	ASSERT_EQ(-EINVAL, domain_pattern_parse("*", &p, &why));
+	ASSERT_CONTAINS(why, "every name");
+	ASSERT_EQ(-EINVAL, domain_pattern_parse("foo.*.com", &p, &why));
+	ASSERT_CONTAINS(why, "leading");
 	ASSERT_EQ(0, domain_pattern_parse("*.co.uk", &p, &why));
 	ASSERT_EQ(0, domain_pattern_parse("example.com:65535", &p, &why));
 }
