@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "domain.h"
 #include "util.h"
 
 /* ---- validation of single values ---- */
@@ -162,3 +163,12 @@ char *config_check_dns_addr(const char *s)
 	return xasprintf("DNS address %s (host:port, e.g. localhost:3153 or [::1]:53)", why);
 }
 
+
+char *config_check_domain_pattern(const char *s)
+{
+	struct gw_domain_pattern p;
+	const char *why;
+	if (domain_pattern_parse(s, &p, &why) < 0)
+		return xasprintf("bad domain pattern: %s", why);
+	return NULL;
+}

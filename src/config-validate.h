@@ -11,3 +11,5 @@ char *config_check_ssh_host(const char *s);
 char *config_check_socks_url(const char *s);
 char *config_check_http_url(const char *s);
 char *config_check_dns_addr(const char *s);
+/* network.allowedDomains / deniedDomains entries: domain_pattern_parse(). */
+char *config_check_domain_pattern(const char *s);

@@ -64,6 +64,8 @@ static const struct field network_fields[] = {
 	F_STR("proxyUrl", network.proxy_url, config_check_socks_url),
 	F_STR("httpProxyUrl", network.http_proxy_url, config_check_http_url),
 	F_STR("dnsAddr", network.dns_addr, config_check_dns_addr),
+	F_STRV("allowedDomains", network.allowed_domains, config_check_domain_pattern),
+	F_STRV("deniedDomains", network.denied_domains, config_check_domain_pattern),
 	F_STRV("allowUnixSockets", network.allow_unix_sockets, config_check_path),
 	F_BOOL("allowAllUnixSockets", network.allow_all_unix_sockets),
 	F_BOOL("allowLocalBinding", network.allow_local_binding),

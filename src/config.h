@@ -23,6 +23,8 @@ struct gw_config_network {
 	char *proxy_url;       /* "proxyUrl": socks5:// or socks5h:// URL, or NULL */
 	char *http_proxy_url;  /* "httpProxyUrl": http:// or https:// URL, or NULL */
 	char *dns_addr;        /* "dnsAddr": host:port, or NULL */
+	char **allowed_domains; /* "allowedDomains": domain patterns (domain.h) */
+	char **denied_domains;  /* "deniedDomains": same; deny beats allow */
 	char **allow_unix_sockets;    /* "allowUnixSockets" */
 	bool allow_all_unix_sockets;  /* "allowAllUnixSockets" */
 	bool allow_local_binding;     /* "allowLocalBinding" */

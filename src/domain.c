@@ -2,6 +2,7 @@
  * are converted to the form DNS carries, never back). */
 #include "domain.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -213,12 +214,56 @@ static int parse_port(const char *s, uint16_t *port)
 	return 0;
 }
 
+/* "1.2.3.4", "1.2.3.4:443", "[::1]", "[::1]:443": an address rule, kept
+ * as the address's canonical text (inet_ntop), which is how the proxy
+ * formats a destination address before it compares.  -ENOENT when text
+ * is not an address at all (then it is a name pattern). */
+static int parse_addr_pattern(const char *text, struct gw_domain_pattern *out, const char **why)
+{
+	char host[INET6_ADDRSTRLEN + 2];
+	const char *port = NULL;
+	int family = AF_INET;
+	size_t len;
+
+	if (text[0] == '[') {
+		const char *end = strchr(text, ']');
+		if (!end)
+			return *why = "an IPv6 address needs its closing ']'", -EINVAL;
+		if (end[1] && end[1] != ':')
+			return *why = "only \":PORT\" may follow an IPv6 address", -EINVAL;
+		port = end[1] ? end + 2 : NULL;
+		text++;
+		len = (size_t)(end - text);
+		family = AF_INET6;
+	} else {
+		const char *colon = strchr(text, ':');
+		len = colon ? (size_t)(colon - text) : strlen(text);
+		port = colon ? colon + 1 : NULL;
+	}
+	if (len >= sizeof host)
+		return family == AF_INET6 ? (*why = "not an IPv6 address", -EINVAL) : -ENOENT;
+	memcpy(host, text, len);
+	host[len] = '\0';
+	unsigned char bin[sizeof(struct in6_addr)];
+	if (inet_pton(family, host, bin) != 1)
+		return family == AF_INET6 ? (*why = "not an IPv6 address", -EINVAL) : -ENOENT;
+	if (port && parse_port(port, &out->port) < 0)
+		return *why = "the port must be a number from 1 to 65535", -EINVAL;
+	if (!inet_ntop(family, bin, out->base, sizeof out->base))
+		return *why = "not an address", -EINVAL;
+	out->addr = true;
+	return 0;
+}
+
 int domain_pattern_parse(const char *text, struct gw_domain_pattern *out, const char **why)
 {
 	*out = (struct gw_domain_pattern){ 0 };
 	*why = NULL;
 	if (strcmp(text, "*") == 0)
 		return *why = "\"*\" would allow every name; list the domains", -EINVAL;
+	int r = parse_addr_pattern(text, out, why);
+	if (r != -ENOENT)
+		return r;
 	const char *name = text;
 	if (strncmp(name, "*.", 2) == 0) {
 		out->wildcard = true;
@@ -230,9 +275,12 @@ int domain_pattern_parse(const char *text, struct gw_domain_pattern *out, const 
 		return *why = "the port must be a number from 1 to 65535", -EINVAL;
 	if (memchr(name, '*', len))
 		return *why = "'*' is only allowed as a leading \"*.\"", -EINVAL;
-	int r = domain_normalize(name, len, out->base, sizeof out->base, why);
+	r = domain_normalize(name, len, out->base, sizeof out->base, why);
 	if (r < 0)
 		return r;
+	struct in_addr v4;
+	if (out->wildcard && inet_pton(AF_INET, out->base, &v4) == 1)
+		return *why = "a wildcard cannot cover an IP address", -EINVAL;
 	if (out->wildcard && !strchr(out->base, '.'))
 		return *why = "a wildcard over a top-level domain is too broad", -EINVAL;
 	return 0;

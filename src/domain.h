@@ -21,10 +21,16 @@
 int domain_normalize(const char *in, size_t len, char *out, size_t cap, const char **why);
 
 /* "example.com", "*.example.com" (strict subdomains only: not example.com
- * itself, nor example.com.evil.org), either with an optional ":PORT". */
+ * itself, nor example.com.evil.org), or an IP address ("192.0.2.7",
+ * "[2001:db8::1]"), each with an optional ":PORT".  Names and addresses
+ * never match each other: a destination that is an address is compared
+ * in inet_ntop() form, which contains ':' (IPv6) or is a dotted quad,
+ * and the proxy treats a dotted-quad "name" as the address it is. */
 struct gw_domain_pattern {
-	char base[GW_DOMAIN_MAX + 1];  /* normalised, without "*." */
+	char base[GW_DOMAIN_MAX + 1];  /* normalised, without "*."; for an
+	                                * address, its inet_ntop() text */
 	bool wildcard;
+	bool addr;                     /* an IP address rule: "1.2.3.4", "[::1]:443" */
 	uint16_t port;                 /* 0: any port */
 };
 

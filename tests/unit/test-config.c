@@ -295,6 +295,26 @@ TEST(duplicate_keys)
 
 /* ---- validation ---- */
 
+TEST(domain_lists)
+{
+	struct gw_config cfg;
+	struct gw_error err = { 0 };
+	ASSERT_EQ(0, parse("{\"network\": {\"allowedDomains\": [\"*.Example.com\", "
+			   "\"[::1]:8080\"], \"deniedDomains\": [\"x.example.com:22\"]}}",
+			   &cfg, &err));
+	ASSERT_STREQ("*.Example.com", cfg.network.allowed_domains[0]);
+	ASSERT_STREQ("[::1]:8080", cfg.network.allowed_domains[1]);
+	ASSERT_STREQ("x.example.com:22", cfg.network.denied_domains[0]);
+	config_free(&cfg);
+	ASSERT_PARSE_FAILS("{\"network\": {\"allowedDomains\": [\"ok.example\",\n  \"*.com\"]}}",
+			   "t.json:2:3: network.allowedDomains[1]: bad domain pattern: a wildcard over a "
+			   "top-level domain is too broad");
+	ASSERT_PARSE_FAILS("{\"network\": {\"deniedDomains\": [\"*\"]}}",
+			   "network.deniedDomains[0]: bad domain pattern: \"*\" would allow every name");
+	ASSERT_PARSE_FAILS("{\"network\": {\"allowedDomains\": \"example.com\"}}",
+			   "network.allowedDomains");
+}
+
 TEST(proxy_url)
 {
 	static const char *const good[] = {
@@ -867,5 +887,6 @@ int main(void)
 	RUN(default_path);
 	RUN(tristate_defaults);
 	RUN(locator);
+	RUN(domain_lists);
 	return tap_done();
 }

@@ -138,7 +138,8 @@ TEST(pattern_refuses)
 {
 	const char *bad[] = { "*", "*.", "*.com", "*.COM.", "foo.*.com", "ex*ample.com", "**.example.com",
 			      "*example.com", "example.com:", "example.com:0", "example.com:65536",
-			      "example.com:80a", "example.com:123456", ":443", "", "a..b", "[::1]:443",
+			      "example.com:80a", "example.com:123456", ":443", "", "a..b", "[::1",
+			      "[::1]x", "[1.2.3.4]", "[::1]:0", "1.2.3.4:99999", "*.1.2.3.4",
 			      "exa mple.com", NULL };
 	for (size_t i = 0; bad[i]; i++) {
 		struct gw_domain_pattern p;
@@ -156,6 +157,26 @@ TEST(pattern_refuses)
 	ASSERT_CONTAINS(why, "leading");
 	ASSERT_EQ(0, domain_pattern_parse("*.co.uk", &p, &why));
 	ASSERT_EQ(0, domain_pattern_parse("example.com:65535", &p, &why));
+}
+
+TEST(pattern_addresses)
+{
+	struct gw_domain_pattern p = pat("192.0.2.7");
+	ASSERT_TRUE(p.addr);
+	ASSERT_STREQ("192.0.2.7", p.base);
+	ASSERT_TRUE(domain_pattern_match(&p, "192.0.2.7", 1));
+	p = pat("[2001:DB8:0::1]:443");
+	ASSERT_TRUE(p.addr);
+	ASSERT_STREQ("2001:db8::1", p.base); /* canonical inet_ntop text */
+	ASSERT_EQ(443, p.port);
+	ASSERT_TRUE(domain_pattern_match(&p, "2001:db8::1", 443));
+	ASSERT_FALSE(domain_pattern_match(&p, "2001:db8::1", 80));
+	p = pat("127.0.0.1:8080");
+	ASSERT_TRUE(p.addr);
+	ASSERT_EQ(8080, p.port);
+	/* Not dotted quads: names, which the resolver check handles. */
+	ASSERT_FALSE(pat("127.1").addr);
+	ASSERT_FALSE(pat("example.com").addr);
 }
 
 TEST(decide_deny_beats_allow)
@@ -185,6 +206,7 @@ int main(void)
 	RUN(pattern_wildcard_is_strict);
 	RUN(pattern_ports);
 	RUN(pattern_refuses);
+	RUN(pattern_addresses);
 	RUN(decide_deny_beats_allow);
 	return tap_done();
 }
