@@ -6,7 +6,7 @@ secs=${1:-30}
 cd "$(dirname "$0")/.."
 [ -f build-fuzz/build.ninja ] || CC=clang meson setup build-fuzz -Db_sanitize=address,undefined -Db_lundef=false -Dbuildtype=debug >/dev/null
 mkdir -p build-fuzz/lf
-for t in config cmdpolicy domain; do
+for t in config cmdpolicy domain socks5; do
 	clang -g -O1 -fsanitize=fuzzer,address,undefined -D_GNU_SOURCE -Isrc -Ibuild-fuzz \
 		tests/fuzz/fuzz-$t.c $(ls src/*.c | grep -v greywall.c) \
 		$(pkg-config --cflags --libs libseccomp json-c) -o build-fuzz/lf/fuzz-$t
