@@ -5,10 +5,12 @@ set -eu
 secs=${1:-30}
 cd "$(dirname "$0")/.."
 [ -f build-fuzz/build.ninja ] || CC=clang meson setup build-fuzz -Db_sanitize=address,undefined -Db_lundef=false -Dbuildtype=debug >/dev/null
+# seccomp-filter.c links against the BPF that gen-seccomp generates.
+ninja -C build-fuzz tools/seccomp-bpf.c >/dev/null
 mkdir -p build-fuzz/lf
-for t in config cmdpolicy domain socks5; do
+for t in config cmdpolicy domain socks5 dnsmsg; do
 	clang -g -O1 -fsanitize=fuzzer,address,undefined -D_GNU_SOURCE -Isrc -Ibuild-fuzz \
-		tests/fuzz/fuzz-$t.c $(ls src/*.c | grep -v greywall.c) \
+		tests/fuzz/fuzz-$t.c $(ls src/*.c | grep -v greywall.c) build-fuzz/tools/seccomp-bpf.c \
 		$(pkg-config --cflags --libs libseccomp json-c) -o build-fuzz/lf/fuzz-$t
 	mkdir -p build-fuzz/lf/corpus-$t
 	seeds=tests/fuzz/corpus/$t
