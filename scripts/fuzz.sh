@@ -11,7 +11,7 @@ mkdir -p build-fuzz/lf
 for t in config cmdpolicy domain socks5 dnsmsg; do
 	clang -g -O1 -fsanitize=fuzzer,address,undefined -D_GNU_SOURCE -Isrc -Ibuild-fuzz \
 		tests/fuzz/fuzz-$t.c $(ls src/*.c | grep -v greywall.c) build-fuzz/tools/seccomp-bpf.c \
-		$(pkg-config --cflags --libs libseccomp json-c) -o build-fuzz/lf/fuzz-$t
+		$(pkg-config --cflags --libs libseccomp json-c libcares) -o build-fuzz/lf/fuzz-$t
 	mkdir -p build-fuzz/lf/corpus-$t
 	seeds=tests/fuzz/corpus/$t
 	[ -d "$seeds" ] || seeds=""

@@ -4,7 +4,7 @@
 # Uses apt-get as root, or through sudo; says what to install otherwise.
 set -eu
 
-build_pkgs="meson ninja-build pkg-config gcc libc6-dev libseccomp-dev libjson-c-dev"
+build_pkgs="meson ninja-build pkg-config gcc libc6-dev libseccomp-dev libjson-c-dev libc-ares-dev"
 test_pkgs="$build_pkgs bubblewrap microsocks curl python3 git util-linux passwd iproute2 nodejs make"
 fuzz_pkgs="$build_pkgs clang libclang-rt-14-dev"
 

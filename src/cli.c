@@ -8,6 +8,7 @@
 enum opt_id {
 	OPT_DEBUG, OPT_VERSION, OPT_SETTINGS, OPT_NO_BWRAP, OPT_PROXY, OPT_HTTP_PROXY,
 	OPT_DNS, OPT_CMD, OPT_FEATURES, OPT_DEGRADED, OPT_HELP, OPT_PORT, OPT_FORWARD,
+	OPT_MONITOR, OPT_LISTEN,
 };
 
 struct opt_def {
@@ -31,6 +32,8 @@ static const struct opt_def opts[] = {
 	{ 'h', "help", false, OPT_HELP },
 	{ 'p', "port", true, OPT_PORT },
 	{ 'f', "forward", true, OPT_FORWARD },
+	{ 'm', "monitor", false, OPT_MONITOR },
+	{ 0, "listen", true, OPT_LISTEN },
 };
 
 void cli_usage(FILE *f)
@@ -38,6 +41,7 @@ void cli_usage(FILE *f)
 	fputs("Usage: greywall [flags] -- COMMAND [ARGS...]\n"
 	      "       greywall [flags] -c \"SHELL COMMAND\"\n"
 	      "       greywall check\n"
+	      "       greywall proxy [--listen ADDR:PORT] [--settings FILE]\n"
 	      "\n"
 	      "Run a command in a sandbox built from a JSONC policy\n"
 	      "(~/.config/greywall/greywall.json, or --settings FILE).\n"
@@ -47,14 +51,15 @@ void cli_usage(FILE *f)
 	      "  -s, --settings FILE  policy file (default: ~/.config/greywall/greywall.json)\n"
 	      "      --no-bwrap       sandbox without namespaces: Landlock + seccomp + proxy\n"
 	      "                       variables; needs no privileges (for containers)\n"
-	      "      --proxy URL      SOCKS5 proxy (overrides network.proxyUrl;\n"
-	      "                       default socks5://localhost:43052)\n"
+	      "      --proxy URL      SOCKS5 proxy (overrides network.proxyUrl); without\n"
+	      "                       one, greywall's own proxy applies allowedDomains\n"
 	      "      --http-proxy URL HTTP proxy (overrides network.httpProxyUrl)\n"
 	      "      --dns HOST:PORT  DNS server (overrides network.dnsAddr)\n"
 	      "  -p, --port N         let host clients reach a server the command runs on\n"
 	      "                       port N (host side: 127.0.0.1:N; repeatable)\n"
 	      "  -f, --forward N      let the command reach the host's 127.0.0.1:N\n"
 	      "                       (repeatable)\n"
+	      "  -m, --monitor        print one line per denied connection, with its reason\n"
 	      "      --allow-degraded run even if the kernel cannot enforce the whole\n"
 	      "                       policy (prints what is missing)\n"
 	      "      --linux-features report the kernel features greywall uses\n"
@@ -65,7 +70,11 @@ void cli_usage(FILE *f)
 	      "\n"
 	      "Exit status: the command's own; 128+N if it died of signal N; 127 command\n"
 	      "not found; 126 not executable; 125 sandbox setup failed (the command did\n"
-	      "not run); 1 usage, configuration or command-policy error.\n",
+	      "not run); 1 usage, configuration or command-policy error.\n"
+	      "\n"
+	      "greywall proxy serves the same policy (network.allowedDomains and\n"
+	      "deniedDomains) as a standalone SOCKS5 proxy, on 127.0.0.1:43052 unless\n"
+	      "--listen says otherwise; SIGHUP reloads the settings.\n",
 	      f);
 }
 
@@ -118,6 +127,8 @@ static int set_opt(struct gw_opts *o, enum opt_id id, const char *v, struct gw_e
 	case OPT_FEATURES: o->mode = GW_MODE_FEATURES; break;
 	case OPT_DEGRADED: o->allow_degraded = true; break;
 	case OPT_HELP: o->mode = GW_MODE_HELP; break;
+	case OPT_MONITOR: o->monitor = true; break;
+	case OPT_LISTEN: o->listen = v; break;
 	}
 	return 0;
 }
@@ -177,6 +188,21 @@ int cli_parse(int argc, char **argv, struct gw_opts *o, struct gw_error *err)
 		if (o->argv[1])
 			return gw_error_set(err, -EINVAL, "check takes no arguments");
 	}
+	if (o->mode == GW_MODE_RUN && !dashdash && o->argv[0] && strcmp(o->argv[0], "proxy") == 0) {
+		/* Flags may follow the word: greywall proxy --listen ... */
+		o->mode = GW_MODE_PROXY;
+		for (i++; i < argc; i++) {
+			if (argv[i][0] != '-' || argv[i][1] == '\0')
+				return gw_error_set(err, -EINVAL, "proxy takes no arguments: %s", argv[i]);
+			int r = parse_one(argc, argv, &i, o, err);
+			if (r < 0)
+				return r;
+		}
+		o->argv = argv + argc;
+		return 0;
+	}
+	if (o->listen)
+		return gw_error_set(err, -EINVAL, "--listen is for greywall proxy");
 	if (o->mode != GW_MODE_RUN)
 		return 0;
 	if (o->shell_cmd && o->argv[0])

@@ -3,6 +3,7 @@
  *   greywall [flags] -- CMD [ARGS...]
  *   greywall [flags] -c "SHELL COMMAND"
  *   greywall check | --linux-features | --version
+ *   greywall proxy [--listen ADDR:PORT] [--settings FILE]
  *
  * Option parsing stops at "--" or at the first word that is not an option,
  * so `greywall ls -la` runs `ls -la`.  The returned struct points into argv
@@ -23,6 +24,7 @@ enum gw_mode {
 	GW_MODE_FEATURES,
 	GW_MODE_VERSION,
 	GW_MODE_HELP,
+	GW_MODE_PROXY,     /* greywall proxy: the standalone filtering proxy */
 };
 
 struct gw_opts {
@@ -35,6 +37,8 @@ struct gw_opts {
 	const char *http_proxy; /* --http-proxy */
 	const char *dns;        /* --dns */
 	const char *shell_cmd;  /* -c */
+	bool monitor;           /* -m/--monitor: log denied connections */
+	const char *listen;     /* greywall proxy --listen ADDR:PORT */
 	uint16_t ports[GW_CLI_MAX_PORTS];    /* -p/--port: host clients reach these inside */
 	int n_ports;
 	uint16_t forwards[GW_CLI_MAX_PORTS]; /* -f/--forward: the command reaches these on the host */

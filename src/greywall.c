@@ -5,6 +5,7 @@
 
 #include "cli.h"
 #include "probe.h"
+#include "proxymain.h"
 #include "log.h"
 #include "run.h"
 #include "sandbox.h"
@@ -41,6 +42,8 @@ int main(int argc, char **argv)
 	}
 	case GW_MODE_CHECK:
 		return features_check(stdout);
+	case GW_MODE_PROXY:
+		return proxy_main(&o);
 	case GW_MODE_RUN:
 		break;
 	}

@@ -316,6 +316,8 @@ static int supervise_bwrap(struct ns_run *r, const char *bwrap)
 		.argv = argv, .env = r->a->env, .keep_fds = r->fds, .n_keep_fds = r->n_fds,
 		.pty = true, .child_setup = enter_and_build, .signal_target = command_pid, .ctx = r,
 		.relays = r->relays, .n_relays = r->n_relays,
+		.services_start = r->a->services_start, .services_stop = r->a->services_stop,
+		.services_ctx = r->a->services_ctx,
 	};
 	int status = supervise_run(&s);
 	mountplan_remove_placeholders(&r->plan);

@@ -21,6 +21,7 @@
 
 #include "cli.h"
 #include "config.h"
+#include "evloop.h"
 #include "policy.h"
 
 /* A loopback port inside the sandbox relayed to an address of the host. */
@@ -40,6 +41,10 @@ struct gw_ns_args {
 	char **cmd;                  /* CMD [ARGS...] as the wrapper execs it */
 	struct gw_forward forwards[GW_MAX_FORWARDS];
 	int n_forwards;
+	/* Passed to supervise_run() (the network proxy). */
+	int (*services_start)(struct gw_evloop *loop, void *ctx);
+	void (*services_stop)(void *ctx);
+	void *services_ctx;
 };
 
 /* Run the command in the namespace sandbox.  Returns the exit status. */

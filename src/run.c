@@ -19,14 +19,13 @@
 #include "envsan.h"
 #include "fs.h"
 #include "log.h"
+#include "netsvc.h"
 #include "nsrun.h"
 #include "policy.h"
 #include "proxyurl.h"
 #include "sandbox.h"
 #include "supervise.h"
 
-#define DEFAULT_SOCKS_PROXY "socks5://localhost:43052"
-#define DEFAULT_HTTP_PROXY "http://localhost:43051"
 
 extern char **environ;
 
@@ -42,6 +41,8 @@ struct run_ctx {
 	int ruleset_fd;    /* --no-bwrap: Landlock ruleset built before the fork */
 	struct gw_exec_plan exec;  /* --no-bwrap: where the command is looked for */
 	struct gw_ns_args ns;
+	struct gw_netsvc net;
+	bool use_net;      /* greywall's own proxy serves this run */
 };
 
 static void add_forward(struct run_ctx *c, uint16_t port, const struct sockaddr_in *host,
@@ -63,22 +64,34 @@ static void add_forward(struct run_ctx *c, uint16_t port, const struct sockaddr_
 	snprintf(f->what, sizeof f->what, "%s", what);
 }
 
-void run_load_config(const struct gw_opts *o, struct gw_config *cfg)
+int run_try_load_config(const struct gw_opts *o, struct gw_config *cfg, struct gw_error *err)
 {
 	config_init(cfg);
 	_cleanup_free_ char *def = o->settings ? NULL : config_default_path();
 	const char *path = o->settings ? o->settings : def;
-	struct gw_error err = { 0 };
-	int r = path ? config_load_file(path, cfg, &err) : -ENOENT;
+	int r = path ? config_load_file(path, cfg, err) : -ENOENT;
 	if (r == -ENOENT && !o->settings) {
 		log_debug("no config at %s: using the default policy", path ? path : "(no HOME)");
-		gw_error_clear(&err);
+		gw_error_clear(err);
 		config_init(cfg);
-		return;
+		return 0;
 	}
-	if (r < 0)
-		die(GW_EXIT_USAGE, "failed to load config: %s", err.msg ? err.msg : strerror(-r));
+	if (r < 0) {
+		if (!err->msg)
+			gw_error_set(err, r, "%s", strerror(-r));
+		_cleanup_free_ char *m = err->msg;
+		err->msg = xasprintf("failed to load config: %s", m);
+		return r;
+	}
 	log_debug("config: %s", path);
+	return 0;
+}
+
+void run_load_config(const struct gw_opts *o, struct gw_config *cfg)
+{
+	struct gw_error err = { 0 };
+	if (run_try_load_config(o, cfg, &err) < 0)
+		die(GW_EXIT_USAGE, "%s", err.msg);
 }
 
 /* First word of the command, for the proxy user name (greyproxy groups
@@ -148,17 +161,66 @@ static void set_pair(struct run_ctx *c, const char *upper, const char *lower, co
 	c->env = envsan_set(c->env, lower, v);
 }
 
+/* The command reaches greywall's own proxy: at its host loopback ports
+ * with --no-bwrap (Landlock lets it connect there), through relays at the
+ * same ports on the sandbox's loopback otherwise. */
+static void use_builtin_proxy(struct run_ctx *c)
+{
+	struct gw_netsvc *n = &c->net;
+	uint16_t ports[] = { n->socks_port, n->http_port };
+	for (size_t i = 0; i < 2; i++) {
+		if (!c->namespaces) {
+			runtime_add_port(c->rt.connect_ports, &c->rt.n_connect_ports, ports[i]);
+			continue;
+		}
+		struct sockaddr_in host = { .sin_family = AF_INET, .sin_port = htons(ports[i]),
+					    .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+		add_forward(c, ports[i], &host, i ? "greywall's HTTP proxy" : "greywall's SOCKS5 proxy");
+	}
+	_cleanup_free_ char *su = netsvc_socks_url(n), *hu = netsvc_http_url(n);
+	set_pair(c, "ALL_PROXY", "all_proxy", su);
+	set_pair(c, "HTTP_PROXY", "http_proxy", hu);
+	set_pair(c, "HTTPS_PROXY", "https_proxy", hu);
+	set_pair(c, "NO_PROXY", "no_proxy", "");
+	c->use_net = true;
+	log_debug("proxy: greywall's own, SOCKS5 127.0.0.1:%u, HTTP 127.0.0.1:%u", n->socks_port,
+		  n->http_port);
+}
+
 static void setup_proxy_env(struct run_ctx *c, const struct gw_opts *o)
 {
 	const char *s = o->proxy ? o->proxy : c->cfg.network.proxy_url;
 	const char *h = o->http_proxy ? o->http_proxy : c->cfg.network.http_proxy_url;
-	/* greyproxy's HTTP port is assumed only when no proxy was named at
-	 * all; naming a SOCKS proxy alone must not send traffic elsewhere. */
-	if (!s && !h)
-		h = DEFAULT_HTTP_PROXY;
-	/* socks5h: the proxy resolves names, the sandbox cannot. */
-	_cleanup_free_ char *su = prepare_proxy(c, s ? s : DEFAULT_SOCKS_PROXY, "proxy", "socks5h");
-	set_pair(c, "ALL_PROXY", "all_proxy", su);
+	struct gw_error err = { 0 };
+	int r = netsvc_prepare(&c->net, &c->cfg, s, h, c->cmd_name, o->forwards,
+			       (size_t)o->n_forwards, o->monitor, &err);
+	if (r < 0)
+		die(GW_EXIT_USAGE, "%s", err.msg);
+	if (r == 1) {
+		use_builtin_proxy(c);
+		return;
+	}
+	if (r == 2) {
+		const char *names[] = { "ALL_PROXY", "all_proxy", "HTTP_PROXY", "http_proxy",
+					"HTTPS_PROXY", "https_proxy", NULL };
+		for (size_t i = 0; names[i]; i++)
+			envsan_unset(c->env, names[i]);
+		log_debug("network: nothing in network.allowedDomains, so the command has no network");
+		return;
+	}
+	if (o->monitor)
+		log_warn("--monitor: the configured proxy decides alone (no domain is listed), "
+			 "so greywall has no decisions to show");
+	if (c->cfg.network.allow_local_outbound == GW_TRUE)
+		log_warn("network.allowLocalOutbound has no effect when the configured proxy decides "
+			 "alone: only the proxy and -f ports are reachable");
+	/* A configured proxy decides alone: the command talks to it. */
+	if (s) {
+		/* socks5h: the proxy resolves names, the sandbox cannot. */
+		_cleanup_free_ char *su = prepare_proxy(c, s, "proxy", "socks5h");
+		set_pair(c, "ALL_PROXY", "all_proxy", su);
+		log_debug("proxy: ALL_PROXY=%s", su);
+	}
 	if (h) {
 		_cleanup_free_ char *hu = prepare_proxy(c, h, "http proxy", NULL);
 		set_pair(c, "HTTP_PROXY", "http_proxy", hu);
@@ -170,7 +232,6 @@ static void setup_proxy_env(struct run_ctx *c, const struct gw_opts *o)
 	}
 	/* No loopback shortcut: every connection goes through the policy. */
 	set_pair(c, "NO_PROXY", "no_proxy", "");
-	log_debug("proxy: ALL_PROXY=%s", su);
 }
 
 /* Flags get the config file's validation, so both say the same thing. */
@@ -232,9 +293,6 @@ static void setup_runtime(struct run_ctx *c, const struct gw_opts *o)
 		die(GW_EXIT_USAGE, "network.allowUnixSockets cannot be enforced per socket with --no-bwrap "
 		    "(Landlock cannot restrict unix socket connections on this kernel); "
 		    "remove it, or allow every unix socket with \"allowAllUnixSockets\": true");
-	if (c->cfg.network.allow_local_outbound == GW_TRUE)
-		log_warn("network.allowLocalOutbound has no effect yet: only the proxy and -f ports "
-			 "are reachable");
 	/* Without namespaces a server inside listens on the host's loopback
 	 * itself, and host services are reached directly: the flags only open
 	 * the Landlock port rules. */
@@ -293,6 +351,11 @@ static int run_namespaces(struct run_ctx *c, const struct gw_opts *o)
 	c->ns.rt = &c->rt;
 	c->ns.env = c->env;
 	c->ns.cmd = command_argv(o, NULL);
+	if (c->use_net) {
+		c->ns.services_start = netsvc_start;
+		c->ns.services_stop = netsvc_stop;
+		c->ns.services_ctx = &c->net;
+	}
 	int status = nsrun(&c->ns);
 	gw_strv_free(c->ns.cmd);
 	return status;
@@ -318,6 +381,7 @@ int run_command(const struct gw_opts *o)
 	c.env = envsan_set(c.env, "GREYWALL_SANDBOX", "1");
 	if (c.namespaces) {
 		int st = run_namespaces(&c, o);
+		netsvc_free(&c.net);
 		gw_strv_free(c.env);
 		free(c.cmd_name);
 		config_free(&c.cfg);
@@ -339,7 +403,13 @@ int run_command(const struct gw_opts *o)
 	sandbox_exec_plan(&c.exec, c.cmd, c.env);
 	struct gw_supervise sup = { .argv = c.cmd, .env = c.env, .pty = true,
 				    .child_setup = enter_no_bwrap, .shared_mm = true, .ctx = &c };
+	if (c.use_net) {
+		sup.services_start = netsvc_start;
+		sup.services_stop = netsvc_stop;
+		sup.services_ctx = &c.net;
+	}
 	int status = supervise_run(&sup);
+	netsvc_free(&c.net);
 	sandbox_exec_plan_free(&c.exec);
 	gw_close_fd(c.ruleset_fd);
 	cleanup_tmpdir(&c);

@@ -13,3 +13,7 @@ int run_command(const struct gw_opts *opts);
  * default file means the default policy).  Exits 1 with a message on
  * error. */
 void run_load_config(const struct gw_opts *opts, struct gw_config *cfg);
+
+/* The same, returning 0 or -errno with err set ("failed to load config:
+ * ..."), for callers that must survive a bad file (proxy reload). */
+int run_try_load_config(const struct gw_opts *opts, struct gw_config *cfg, struct gw_error *err);

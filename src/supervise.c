@@ -53,6 +53,7 @@ struct sv {
 	pid_t child;
 	int status;
 	bool exited;
+	bool services_started;
 };
 
 /* What the child needs, computed before fork so that it only makes
@@ -341,6 +342,12 @@ static int prepare(struct sv *sv, const sigset_t *set)
 		log_error_errno(r, "cannot start the port relays");
 		return r;
 	}
+	if (s->services_start) {
+		r = s->services_start(&sv->loop, s->services_ctx);
+		if (r < 0)
+			return r; /* the service said why */
+		sv->services_started = true;
+	}
 	evloop_ev_init(&sv->sig, signalfd(-1, set, SFD_NONBLOCK | SFD_CLOEXEC), sig_cb);
 	r = sv->sig.fd < 0 ? -errno : evloop_set(&sv->loop, &sv->sig, EPOLLIN);
 	if (r < 0) {
@@ -470,6 +477,8 @@ int supervise_run(const struct gw_supervise *s)
 	if (r == 0)
 		run_loop(&sv);
 	relay_stop(sv.relays);
+	if (sv.services_started && s->services_stop)
+		s->services_stop(s->services_ctx);
 	pty_finish(sv.pty);
 	drop_pending_signals(&sv);
 	evloop_free(&sv.loop);

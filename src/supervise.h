@@ -9,6 +9,7 @@
 #include <stddef.h>
 #include <sys/types.h>
 
+#include "evloop.h" /* struct gw_evloop */
 #include "relay.h" /* struct gw_relay */
 
 struct gw_supervise {
@@ -23,6 +24,13 @@ struct gw_supervise {
 	pid_t (*signal_target)(pid_t child, void *ctx); /* process to forward signals to; NULL => the child */
 	void *ctx;
 	struct gw_relay *relays; size_t n_relays;
+	/* Services that run on the supervisor's event loop for the whole run
+	 * (the network proxy): started before the child, stopped once it has
+	 * exited.  A start failure is a setup failure (the command does not
+	 * run). */
+	int (*services_start)(struct gw_evloop *loop, void *ctx);
+	void (*services_stop)(void *ctx);
+	void *services_ctx;
 };
 
 /* Run s->argv with s->env in a child and supervise it until it exits.

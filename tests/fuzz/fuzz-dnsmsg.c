@@ -106,9 +106,9 @@ static void check_plan(const struct gw_dns_query *q)
 	/* Built by hand: "*.com" is too broad for domain_pattern_parse(),
 	 * but lets most mutants reach the pool. */
 	static const struct gw_domain_pattern allow[] = {
-		{ "com", true, 0 }, { "org", true, 443 }, { "example.com", false, 0 }, { "a", false, 443 },
+		{ .base = "com", .wildcard = true, .port = 0 }, { .base = "org", .wildcard = true, .port = 443 }, { .base = "example.com", .wildcard = false, .port = 0 }, { .base = "a", .wildcard = false, .port = 443 },
 	};
-	static const struct gw_domain_pattern deny[] = { { "bad.example.com", false, 0 } };
+	static const struct gw_domain_pattern deny[] = { { .base = "bad.example.com", .wildcard = false, .port = 0 } };
 	static const struct gw_domain_policy policy = { allow, deny, 4, 1 };
 	char name[GW_DOMAIN_MAX + 1], lower[GW_DNS_NAME_TEXT_MAX + 1];
 	enum gw_dns_plan plan = dnsmsg_plan(q, &policy, name);

@@ -23,6 +23,22 @@ it_end() {
 	rm -rf "$T"
 }
 
+# it_user: the unprivileged user the tests run the sandbox as (created when
+# running as root, else the current user): sets U_UID, U_GID and SETPRIV
+# (the command prefix that switches to it, empty when already there).
+it_user() {
+	if [ "$(id -u)" = 0 ]; then
+		id gwtest >/dev/null 2>&1 || useradd --system --no-create-home --shell /bin/bash gwtest
+		U_UID=$(id -u gwtest)
+		U_GID=$(id -g gwtest)
+		SETPRIV=(setpriv --reuid="$U_UID" --regid="$U_GID" --clear-groups --inh-caps=-all)
+	else
+		U_UID=$(id -u)
+		U_GID=$(id -g)
+		SETPRIV=()
+	fi
+}
+
 T_N=0
 T_FAILED=0
 T_SKIPPED=0

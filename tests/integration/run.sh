@@ -21,16 +21,7 @@ done
 GW=$T/bin/greywall
 
 # --- the unprivileged user ---------------------------------------------------
-if [ "$(id -u)" = 0 ]; then
-	id gwtest >/dev/null 2>&1 || useradd --system --no-create-home --shell /bin/bash gwtest
-	U_UID=$(id -u gwtest)
-	U_GID=$(id -g gwtest)
-	SETPRIV=(setpriv --reuid="$U_UID" --regid="$U_GID" --clear-groups --inh-caps=-all)
-else
-	U_UID=$(id -u)
-	U_GID=$(id -g)
-	SETPRIV=()
-fi
+it_user
 WS=$T/ws
 mkdir -p "$WS/sub"
 echo "top secret" >"$WS/secret.txt"

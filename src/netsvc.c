@@ -1,0 +1,139 @@
+/* netsvc.c: see netsvc.h. */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE
+#endif
+#include "netsvc.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/random.h>
+#include <unistd.h>
+
+#include "cleanup.h"
+#include "log.h"
+
+static bool lists_domains(const struct gw_config *cfg)
+{
+	return (cfg->network.allowed_domains && cfg->network.allowed_domains[0]) ||
+	       (cfg->network.denied_domains && cfg->network.denied_domains[0]);
+}
+
+static int make_credential(struct gw_netsvc *n)
+{
+	uint8_t raw[16];
+	if (getrandom(raw, sizeof raw, 0) != (ssize_t)sizeof raw)
+		return -errno;
+	snprintf(n->user, sizeof n->user, "greywall");
+	for (size_t i = 0; i < sizeof raw; i++)
+		snprintf(n->pass + 2 * i, 3, "%02x", raw[i]);
+	explicit_bzero(raw, sizeof raw);
+	return 0;
+}
+
+static int set_upstream(struct gw_netsvc *n, const char *url, const char *user,
+			struct gw_error *err)
+{
+	if (proxyurl_parse(url, &n->upstream, err) < 0)
+		return -EINVAL;
+	n->has_upstream = true;
+	/* As the original greywall: greyproxy groups connections by the
+	 * user name, so the command's name goes there when the URL has none. */
+	if (!n->upstream.user) {
+		n->upstream.user = xstrdup(user);
+		n->upstream.pass = xstrdup("proxy");
+	}
+	if (strncmp(n->upstream.scheme, "socks5", 6) != 0)
+		return gw_error_set(err, -EINVAL, "%s: only a SOCKS5 proxy can be greywall's upstream", url);
+	return proxyurl_resolve_host(&n->upstream, err);
+}
+
+int netsvc_prepare(struct gw_netsvc *n, const struct gw_config *cfg, const char *socks_url,
+		   const char *http_url, const char *upstream_user, const uint16_t *forwards,
+		   size_t n_forwards, bool monitor, struct gw_error *err)
+{
+	*n = (struct gw_netsvc){ .socks_fd = -1, .http_fd = -1, .monitor = monitor,
+				 .dns_addr = cfg->network.dns_addr };
+	bool domains = lists_domains(cfg);
+	if ((socks_url || http_url) && !domains)
+		return 0;
+	if (!socks_url && http_url)
+		return gw_error_set(err, -EOPNOTSUPP,
+				    "an HTTP proxy (%s) cannot be the upstream of greywall's domain "
+				    "policy yet: name a SOCKS5 proxy in network.proxyUrl, or list no "
+				    "domains to leave the decisions to that proxy", http_url);
+	/* Nothing allowed and nobody watching: no proxy to start at all. */
+	if (!domains && !monitor)
+		return 2;
+	int r = netpolicy_build(cfg, forwards, n_forwards, &n->policy, err);
+	if (r == 0 && socks_url)
+		r = set_upstream(n, socks_url, upstream_user, err);
+	if (r < 0)
+		return r;
+	if (n->has_upstream)
+		n->policy.delegate = false; /* domains are listed: both decide */
+	r = make_credential(n);
+	if (r < 0)
+		return gw_error_set(err, r, "cannot make the proxy credential: %s", strerror(-r));
+	n->socks_fd = proxy_listen_loopback(&n->socks_port);
+	n->http_fd = n->socks_fd < 0 ? -1 : proxy_listen_loopback(&n->http_port);
+	r = n->socks_fd < 0 ? n->socks_fd : n->http_fd;
+	if (r < 0)
+		return gw_error_set(err, r, "cannot listen on 127.0.0.1 for the proxy: %s", strerror(-r));
+	return 1;
+}
+
+char *netsvc_socks_url(const struct gw_netsvc *n)
+{
+	return xasprintf("socks5h://%s:%s@127.0.0.1:%u", n->user, n->pass, n->socks_port);
+}
+
+char *netsvc_http_url(const struct gw_netsvc *n)
+{
+	return xasprintf("http://%s:%s@127.0.0.1:%u", n->user, n->pass, n->http_port);
+}
+
+int netsvc_start(struct gw_evloop *loop, void *ctx)
+{
+	struct gw_netsvc *n = ctx;
+	struct gw_proxy_opts o = {
+		.policy = &n->policy,
+		.dns_addr = n->dns_addr,
+		.upstream = n->has_upstream ? &n->upstream : NULL,
+		.user = n->user,
+		.pass = n->pass,
+		.monitor = n->monitor,
+	};
+	int r = proxy_new(loop, &o, &n->px);
+	if (r == 0) {
+		r = proxy_add_listener(n->px, GW_PROXY_SOCKS5, n->socks_fd);
+		n->socks_fd = -1;
+	}
+	if (r == 0) {
+		r = proxy_add_listener(n->px, GW_PROXY_HTTP, n->http_fd);
+		n->http_fd = -1;
+	}
+	if (r < 0)
+		log_error_errno(r, "cannot start greywall's proxy");
+	return r;
+}
+
+void netsvc_stop(void *ctx)
+{
+	struct gw_netsvc *n = ctx;
+	proxy_free(n->px);
+	n->px = NULL;
+}
+
+void netsvc_free(struct gw_netsvc *n)
+{
+	netsvc_stop(n);
+	gw_close_fd(n->socks_fd);
+	gw_close_fd(n->http_fd);
+	n->socks_fd = n->http_fd = -1;
+	netpolicy_free(&n->policy);
+	if (n->has_upstream)
+		proxyurl_free(&n->upstream);
+	n->has_upstream = false;
+	explicit_bzero(n->pass, sizeof n->pass);
+}

@@ -1,0 +1,70 @@
+/* netsvc.h: the network service of one sandboxed run: greywall's own
+ * proxy (SOCKS5 and HTTP listeners on the host's loopback, behind a
+ * credential made for this run) with the config's policy, and what the
+ * command needs to find it.
+ *
+ * When the run uses it:
+ *   - no proxy is configured at all (no network.proxyUrl/httpProxyUrl,
+ *     no --proxy/--http-proxy): the built-in proxy with the policy of
+ *     allowedDomains/deniedDomains (empty: no network);
+ *   - a SOCKS5 proxy is configured and domains are listed: the built-in
+ *     proxy decides first, then sends allowed connections through that
+ *     proxy (both must allow).
+ * A configured proxy with no domain listed is used directly, as before
+ * (the upstream, e.g. greyproxy, decides alone).
+ *
+ * The credential keeps other local users and processes off the
+ * listeners: it is random per run and only the command's environment
+ * carries it.
+ *
+ * Ownership: struct gw_netsvc owns its listeners until netsvc_start()
+ * hands them to the proxy, and the proxy until netsvc_stop(). */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "config.h"
+#include "evloop.h"
+#include "netpolicy.h"
+#include "proxy.h"
+#include "proxyurl.h"
+#include "util.h"
+
+struct gw_netsvc {
+	struct gw_netpolicy policy;
+	struct gw_proxy_url upstream;
+	bool has_upstream;
+	const char *dns_addr;          /* borrowed from the config */
+	bool monitor;
+	int socks_fd, http_fd;
+	uint16_t socks_port, http_port;
+	char user[16];
+	char pass[33];
+	struct gw_proxy *px;
+};
+
+/* Decide whether this run uses the built-in proxy and, if it does, create
+ * its listeners.  socks_url / http_url are the proxies named by flag or
+ * config (NULL when none); upstream_user is the user name sent to an
+ * upstream whose URL has none (the command's name, as greyproxy expects).
+ * Returns 1 (in use), 0 (not used: the command talks to the configured
+ * proxy directly), 2 (no network at all: nothing is allowed and no
+ * --monitor wants to see the refusals, so no proxy is started), or -errno
+ * with err set. */
+int netsvc_prepare(struct gw_netsvc *n, const struct gw_config *cfg, const char *socks_url,
+		   const char *http_url, const char *upstream_user, const uint16_t *forwards,
+		   size_t n_forwards, bool monitor, struct gw_error *err);
+
+/* The URLs the command gets (caller frees): socks5h://user:pass@127.0.0.1:P
+ * and http://user:pass@127.0.0.1:P. */
+char *netsvc_socks_url(const struct gw_netsvc *n);
+char *netsvc_http_url(const struct gw_netsvc *n);
+
+/* supervise.h services hooks; ctx is the struct gw_netsvc. */
+int netsvc_start(struct gw_evloop *loop, void *ctx);
+void netsvc_stop(void *ctx);
+
+/* Release everything (listeners not handed over, policy, upstream). */
+void netsvc_free(struct gw_netsvc *n);

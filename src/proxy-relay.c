@@ -1,0 +1,398 @@
+/* proxy-relay.c: a connected pair, from the first flight on (see
+ * proxy-conn.h).
+ *
+ * Each direction moves bytes socket -> pipe -> socket with splice(2), so
+ * they are never copied into the supervisor; a direction reads only while
+ * its pipe is empty, which is the back-pressure (at most one pipe of data,
+ * 64 KiB, in flight per direction).  An end of file becomes shutdown
+ * (SHUT_WR) of the other side once the pipe has drained, so half-closed
+ * connections keep working.
+ *
+ * Client bytes take a slower, copying path while they must be looked at:
+ * the first flight (TLS ClientHello or HTTP request head), and in plain
+ * HTTP every request head (framed by http1.h), whose Host must name the
+ * connection's host too. */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE
+#endif
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "proxy-conn.h"
+#include "sniff.h"
+#include "util.h"
+
+/* Rounds of pumping per event, so one fast connection cannot starve the
+ * others (level-triggered epoll calls again). */
+#define PUMP_ROUNDS 8
+#define SPLICE_CHUNK (64 * 1024)
+
+void relay_free(struct conn *c)
+{
+	struct half *hs[] = { &c->c2u, &c->u2c };
+	for (size_t i = 0; i < 2; i++)
+		for (int j = 0; j < 2; j++)
+			if (hs[i]->pipe[j] >= 0) {
+				close(hs[i]->pipe[j]);
+				hs[i]->pipe[j] = -1;
+			}
+}
+
+static void refuse(struct conn *c, const char *reason)
+{
+	conn_log_denied(c, reason);
+	conn_reset(c);
+}
+
+/* ---- the first flight ---- */
+
+static bool same_host(const struct conn *c, const char *raw, size_t len)
+{
+	char name[GW_DOMAIN_MAX + 1];
+	const char *why;
+	if (domain_normalize(raw, len, name, sizeof name, &why) < 0)
+		return false;
+	return strcmp(name, c->host) == 0;
+}
+
+/* The host part of a Host header value ("name", "name:port", "[v6]:port"). */
+static size_t host_part(const char *v, size_t len)
+{
+	if (len && v[0] == '[') {
+		const char *end = memchr(v, ']', len);
+		return end ? (size_t)(end - v) + 1 : len;
+	}
+	const char *colon = memchr(v, ':', len);
+	return colon ? (size_t)(colon - v) : len;
+}
+
+/* 1: the request may go to this connection's host; -1: refused (logged). */
+static int check_http_head(struct conn *c, const struct gw_http_head *h)
+{
+	if (h->target_kind == GW_HTTP_TARGET_AUTHORITY) {
+		refuse(c, "CONNECT inside a tunnel");
+		return -1;
+	}
+	if (h->target_kind == GW_HTTP_TARGET_ABSOLUTE && !same_host(c, h->host, strlen(h->host))) {
+		refuse(c, "an absolute-URI request for another host");
+		return -1;
+	}
+	if (!h->host_header[0]) {
+		refuse(c, "an HTTP request without Host");
+		return -1;
+	}
+	size_t hl = host_part(h->host_header, strlen(h->host_header));
+	if (!same_host(c, h->host_header, hl)) {
+		refuse(c, "the HTTP Host header names another host");
+		return -1;
+	}
+	return 1;
+}
+
+/* Does buf start like an HTTP/1 request line?  1 yes, 0 not yet known,
+ * -1 no (another protocol, relayed as it is). */
+static int looks_http(const uint8_t *buf, size_t len)
+{
+	size_t i = 0;
+	while (i < len && i < 24 && buf[i] >= 'A' && buf[i] <= 'Z')
+		i++;
+	if (i == 0)
+		return -1;
+	if (i == len)
+		return 0;
+	if (buf[i] != ' ')
+		return -1;
+	const uint8_t *eol = memchr(buf, '\n', len);
+	if (!eol)
+		return len < GW_HS_MAX ? 0 : 1;
+	size_t ll = (size_t)(eol - buf);
+	if (ll && buf[ll - 1] == '\r')
+		ll--;
+	return ll >= 9 && memcmp(buf + ll - 9, " HTTP/", 6) == 0 ? 1 : -1;
+}
+
+/* 1: accepted; 0: need more bytes; -1: refused (connection gone). */
+static int check_first_flight(struct conn *c)
+{
+	const uint8_t *b = c->hs;
+	size_t len = c->hs_len;
+	if (sniff_looks_tls(b, len)) {
+		char sni[GW_SNIFF_NAME_MAX + 1];
+		int r = sniff_tls_sni(b, len, sni, sizeof sni);
+		if (r == 0)
+			return len < GW_HS_MAX ? 0 : (refuse(c, "TLS ClientHello too large"), -1);
+		if (r == -ENOENT) {
+			refuse(c, "TLS without a server name (SNI)");
+			return -1;
+		}
+		if (r < 0) {
+			refuse(c, "malformed TLS ClientHello");
+			return -1;
+		}
+		if (!same_host(c, sni, strlen(sni))) {
+			refuse(c, "the TLS server name (SNI) names another host");
+			return -1;
+		}
+		return 1;
+	}
+	int http = looks_http(b, len);
+	if (http < 0)
+		return 1; /* not TLS, not HTTP: nothing names a host to compare */
+	if (http == 0)
+		return 0;
+	c->framed = true;
+	http1_framer_init(&c->framer);
+	return 1;
+}
+
+/* ---- copying client bytes (first flight, framed HTTP) ----
+ *
+ * c->hs holds [0, hs_off) sent, [hs_off, frame_pos) approved and not yet
+ * sent, [frame_pos, hs_len) received but not yet approved (a head split
+ * across reads). */
+
+/* Approve what the framer can classify from frame_pos on.  0, or -1 when
+ * refused (connection gone). */
+static int frame_pending(struct conn *c)
+{
+	while (c->frame_pos < c->hs_len && !c->framer_done) {
+		struct gw_http_event ev;
+		int r = http1_framer_feed(&c->framer, c->hs + c->frame_pos, c->hs_len - c->frame_pos, &ev);
+		if (r < 0) {
+			refuse(c, "malformed HTTP request");
+			return -1;
+		}
+		if (ev.kind == GW_HTTP_EV_NEED_MORE)
+			break;
+		if (ev.kind == GW_HTTP_EV_HEAD) {
+			if (c->http_forward) {
+				/* One request per forwarded connection. */
+				c->framer_done = true;
+				c->hs_len = c->frame_pos;
+				break;
+			}
+			if (check_http_head(c, &ev.head) < 0)
+				return -1;
+		}
+		c->frame_pos += ev.len;
+		if (ev.end && c->http_forward)
+			c->framer_done = true;
+	}
+	return 0;
+}
+
+/* Send what is approved.  1 all sent, 0 would block, -1 closed. */
+static int send_approved(struct conn *c)
+{
+	while (c->hs_off < c->frame_pos) {
+		ssize_t n = send(c->up.fd, c->hs + c->hs_off, c->frame_pos - c->hs_off,
+				 MSG_NOSIGNAL | MSG_DONTWAIT);
+		if (n < 0) {
+			if (errno == EAGAIN) {
+				c->c2u.want_out = true;
+				return 0;
+			}
+			conn_close(c);
+			return -1;
+		}
+		c->hs_off += (size_t)n;
+	}
+	size_t rest = c->hs_len - c->frame_pos;
+	memmove(c->hs, c->hs + c->frame_pos, rest);
+	c->hs_len = rest;
+	c->hs_off = c->frame_pos = 0;
+	return 1;
+}
+
+/* Client bytes arrived in hs: approve them.  1 approved (maybe partly),
+ * 0 more needed, -1 refused. */
+static int approve(struct conn *c)
+{
+	if (!c->checked) {
+		int r = check_first_flight(c);
+		if (r <= 0) {
+			if (r == 0)
+				c->c2u.want_in = true;
+			return r;
+		}
+		c->checked = true;
+		c->deadline_ms = proxy_now_ms() + proxy_idle_timeout(c->px);
+		if (!c->framed)
+			c->frame_pos = c->hs_len;
+	}
+	return c->framed ? (frame_pending(c) < 0 ? -1 : 1) : 1;
+}
+
+/* Read more client bytes into hs.  1 got some, 0 would block or end of
+ * stream handled, -1 closed. */
+static int read_client(struct conn *c)
+{
+	if (c->hs_len == GW_HS_MAX) {
+		refuse(c, "request head or ClientHello too large");
+		return -1;
+	}
+	ssize_t n = recv(c->cli.fd, c->hs + c->hs_len, GW_HS_MAX - c->hs_len, 0);
+	if (n > 0) {
+		c->hs_len += (size_t)n;
+		return 1;
+	}
+	if (n < 0 && errno == EAGAIN) {
+		c->c2u.want_in = true;
+		return 0;
+	}
+	if (n < 0 || !c->checked) {
+		conn_close(c);
+		return -1;
+	}
+	c->c2u.eof = true;
+	shutdown(c->up.fd, SHUT_WR);
+	c->c2u.shut = true;
+	return 0;
+}
+
+/* Client -> server while bytes must be looked at.  1 when the direction
+ * can be spliced from now on, 0 otherwise, -1 when the connection is gone. */
+static int pump_copy(struct conn *c)
+{
+	for (int round = 0; round < PUMP_ROUNDS; round++) {
+		int r = send_approved(c);
+		if (r <= 0)
+			return r;
+		if (c->checked && !c->framed && c->hs_len == 0) {
+			free(c->hs);
+			c->hs = NULL;
+			return 1;
+		}
+		if (c->framer_done || c->c2u.eof)
+			return 0;
+		if (!c->hs)
+			c->hs = xmalloc(GW_HS_MAX);
+		r = read_client(c);
+		if (r <= 0)
+			return r;
+		if (approve(c) < 0)
+			return -1;
+	}
+	c->c2u.want_in = true;
+	return 0;
+}
+
+/* ---- splicing ---- */
+
+static int splice_pump(struct half *h, int from, int to)
+{
+	for (int round = 0; round < PUMP_ROUNDS; round++) {
+		if (h->inpipe > 0) {
+			ssize_t n = splice(h->pipe[0], NULL, to, NULL, h->inpipe,
+					   SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
+			if (n < 0) {
+				if (errno == EAGAIN) {
+					h->want_out = true;
+					return 0;
+				}
+				return -errno;
+			}
+			h->inpipe -= (size_t)n;
+			continue;
+		}
+		if (h->eof) {
+			if (!h->shut) {
+				shutdown(to, SHUT_WR);
+				h->shut = true;
+			}
+			return 0;
+		}
+		ssize_t n = splice(from, NULL, h->pipe[1], NULL, SPLICE_CHUNK,
+				   SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
+		if (n == 0) {
+			h->eof = true;
+			continue;
+		}
+		if (n < 0) {
+			if (errno == EAGAIN) {
+				h->want_in = true;
+				return 0;
+			}
+			return -errno;
+		}
+		h->inpipe += (size_t)n;
+	}
+	h->want_in = true; /* more may be there: epoll will say */
+	return 0;
+}
+
+static void pump(struct conn *c)
+{
+	c->c2u.want_in = c->c2u.want_out = c->u2c.want_in = c->u2c.want_out = false;
+	/* The reply to the client (SOCKS5, HTTP 200) goes before any data. */
+	int r = front_flush(c);
+	if (r < 0) {
+		conn_close(c);
+		return;
+	}
+	if (r == 0) {
+		c->u2c.want_out = true;
+	} else if (splice_pump(&c->u2c, c->up.fd, c->cli.fd) < 0) {
+		conn_close(c);
+		return;
+	}
+	if (c->copying) {
+		r = pump_copy(c);
+		if (r < 0)
+			return;
+		if (r == 1)
+			c->copying = false;
+	}
+	if (!c->copying && splice_pump(&c->c2u, c->cli.fd, c->up.fd) < 0) {
+		conn_close(c);
+		return;
+	}
+	if (c->u2c.shut && c->c2u.shut && !c->u2c.inpipe && !c->c2u.inpipe) {
+		conn_close(c);
+		return;
+	}
+	if (c->checked)
+		c->deadline_ms = proxy_now_ms() + proxy_idle_timeout(c->px);
+	conn_update(c);
+}
+
+void conn_update(struct conn *c)
+{
+	uint32_t cm = (c->c2u.want_in ? EPOLLIN : 0) | (c->u2c.want_out ? EPOLLOUT : 0);
+	uint32_t um = (c->u2c.want_in ? EPOLLIN : 0) | (c->c2u.want_out ? EPOLLOUT : 0);
+	struct gw_evloop *l = proxy_loop(c->px);
+	if (evloop_set(l, &c->cli, cm) < 0 || evloop_set(l, &c->up, um) < 0)
+		conn_close(c);
+}
+
+int relay_begin(struct conn *c)
+{
+	c->st = ST_RELAY;
+	if (pipe2(c->c2u.pipe, O_NONBLOCK | O_CLOEXEC) < 0 ||
+	    pipe2(c->u2c.pipe, O_NONBLOCK | O_CLOEXEC) < 0) {
+		log_warn("proxy: cannot create a pipe: %s", strerror(errno));
+		return -errno;
+	}
+	/* A literal address has no name to compare a first flight with;
+	 * a forwarded HTTP request was checked as it was parsed. */
+	c->checked = c->literal || c->http_forward;
+	c->copying = !c->checked || c->framed || c->hs_len > 0;
+	if (c->http_forward)
+		c->frame_pos = c->hs_len; /* the rewritten head is approved */
+	c->deadline_ms = proxy_now_ms() + (c->checked ? proxy_idle_timeout(c->px) : 15000);
+	pump(c);
+	return 0;
+}
+
+void relay_on_event(struct conn *c, struct gw_ev *ev, uint32_t events)
+{
+	(void)ev;
+	(void)events;
+	pump(c);
+}

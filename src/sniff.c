@@ -1,0 +1,167 @@
+/* sniff.c: see sniff.h.
+ *
+ * A ClientHello may be split over several handshake records (TLS 1.3
+ * hellos with large key shares are), so the records' payloads are first
+ * joined into one buffer, then the hello is read with a bounded cursor. */
+#include "sniff.h"
+
+#include <errno.h>
+#include <string.h>
+
+#define REC_HANDSHAKE 22
+#define HS_CLIENT_HELLO 1
+#define EXT_SERVER_NAME 0
+#define SNI_HOST_NAME 0
+
+/* A read-only window with a position; every take fails once it would
+ * cross the end. */
+struct cur {
+	const uint8_t *p;
+	size_t len, pos;
+};
+
+static bool take(struct cur *c, size_t n, const uint8_t **out)
+{
+	if (c->len - c->pos < n)
+		return false;
+	if (out)
+		*out = c->p + c->pos;
+	c->pos += n;
+	return true;
+}
+
+static bool u8(struct cur *c, size_t *v)
+{
+	const uint8_t *b;
+	if (!take(c, 1, &b))
+		return false;
+	*v = b[0];
+	return true;
+}
+
+static bool u16(struct cur *c, size_t *v)
+{
+	const uint8_t *b;
+	if (!take(c, 2, &b))
+		return false;
+	*v = (size_t)b[0] << 8 | b[1];
+	return true;
+}
+
+/* A sub-window of n bytes, advancing c past it. */
+static bool sub(struct cur *c, size_t n, struct cur *out)
+{
+	const uint8_t *b;
+	if (!take(c, n, &b))
+		return false;
+	*out = (struct cur){ .p = b, .len = n };
+	return true;
+}
+
+bool sniff_looks_tls(const uint8_t *buf, size_t len)
+{
+	if (len < 1 || buf[0] != REC_HANDSHAKE)
+		return false;
+	if (len >= 2 && buf[1] != 3)
+		return false;
+	return len < 3 || buf[2] <= 4;
+}
+
+/* Join the handshake records' payloads into hs (cap GW_SNIFF_MAX).
+ * Returns 1 when the handshake message is complete (*hs_len its length
+ * with header), 0 when more records are needed, or -errno. */
+static int join_records(const uint8_t *buf, size_t len, uint8_t *hs, size_t *hs_len)
+{
+	size_t have = 0, pos = 0;
+	for (;;) {
+		if (have >= 4) {
+			size_t need = 4 + ((size_t)hs[1] << 16 | (size_t)hs[2] << 8 | hs[3]);
+			if (hs[0] != HS_CLIENT_HELLO)
+				return -EPROTO;
+			if (need > GW_SNIFF_MAX)
+				return -E2BIG;
+			if (have >= need) {
+				*hs_len = need;
+				return 1;
+			}
+		}
+		if (len - pos < 5)
+			return 0;
+		const uint8_t *r = buf + pos;
+		size_t rlen = (size_t)r[3] << 8 | r[4];
+		if (r[0] != REC_HANDSHAKE || r[1] != 3 || rlen == 0 || rlen > 16384)
+			return -EPROTO;
+		if (len - pos - 5 < rlen)
+			return 0;
+		if (have + rlen > GW_SNIFF_MAX)
+			return -E2BIG;
+		memcpy(hs + have, r + 5, rlen);
+		have += rlen;
+		pos += 5 + rlen;
+	}
+}
+
+/* The server_name extension's body: one host_name entry. */
+static int read_sni(struct cur ext, char *name, size_t cap)
+{
+	size_t list_len, type, nlen;
+	struct cur list;
+	const uint8_t *n;
+	if (!u16(&ext, &list_len) || !sub(&ext, list_len, &list) || ext.pos != ext.len)
+		return -EPROTO;
+	if (!u8(&list, &type) || type != SNI_HOST_NAME || !u16(&list, &nlen) || !take(&list, nlen, &n))
+		return -EPROTO;
+	/* RFC 6066 allows one name per type, and host_name is the only type. */
+	if (list.pos != list.len || nlen == 0 || nlen > GW_SNIFF_NAME_MAX || nlen >= cap ||
+	    memchr(n, '\0', nlen))
+		return -EPROTO;
+	memcpy(name, n, nlen);
+	name[nlen] = '\0';
+	return 1;
+}
+
+static int read_hello(struct cur *h, char *name, size_t cap)
+{
+	size_t v, n;
+	struct cur exts;
+	if (!u16(h, &v) || (v >> 8) != 3 || !take(h, 32, NULL)) /* version, random */
+		return -EPROTO;
+	if (!u8(h, &n) || n > 32 || !take(h, n, NULL))            /* session id */
+		return -EPROTO;
+	if (!u16(h, &n) || n < 2 || n % 2 || !take(h, n, NULL))   /* cipher suites */
+		return -EPROTO;
+	if (!u8(h, &n) || n < 1 || !take(h, n, NULL))             /* compression */
+		return -EPROTO;
+	if (h->pos == h->len)
+		return -ENOENT; /* no extensions at all */
+	if (!u16(h, &n) || !sub(h, n, &exts) || h->pos != h->len)
+		return -EPROTO;
+	int found = -ENOENT;
+	while (exts.pos < exts.len) {
+		size_t type, elen;
+		struct cur body;
+		if (!u16(&exts, &type) || !u16(&exts, &elen) || !sub(&exts, elen, &body))
+			return -EPROTO;
+		if (type != EXT_SERVER_NAME)
+			continue;
+		if (found == 1)
+			return -EPROTO; /* two server_name extensions */
+		found = read_sni(body, name, cap);
+		if (found < 0)
+			return found;
+	}
+	return found;
+}
+
+int sniff_tls_sni(const uint8_t *buf, size_t len, char *name, size_t cap)
+{
+	uint8_t hs[GW_SNIFF_MAX];
+	size_t hs_len = 0;
+	if (len > 0 && !sniff_looks_tls(buf, len))
+		return -EPROTO;
+	int r = join_records(buf, len, hs, &hs_len);
+	if (r <= 0)
+		return r;
+	struct cur h = { .p = hs + 4, .len = hs_len - 4 };
+	return read_hello(&h, name, cap);
+}

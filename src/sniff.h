@@ -1,0 +1,30 @@
+/* sniff.h: the name a TLS client asks for, read from its ClientHello
+ * (server_name extension, RFC 6066), so the proxy can check that a
+ * connection allowed for one name is not used for another.
+ *
+ * Pure parsing of untrusted bytes: every length is checked against the
+ * one that contains it, and nothing is read past `len`.  No allocation. */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* A ClientHello longer than this (records included) is refused: real
+ * ones are a few hundred bytes, post-quantum key shares about 2 KiB. */
+#define GW_SNIFF_MAX 16384
+#define GW_SNIFF_NAME_MAX 255
+
+/* Could buf (the first bytes of a connection, len >= 1) be a TLS
+ * handshake record?  Decides from the first three bytes at most. */
+bool sniff_looks_tls(const uint8_t *buf, size_t len);
+
+/* Find the SNI host_name in the ClientHello that starts buf (one or more
+ * handshake records).  Returns 1 with the name copied raw into name (cap
+ * >= GW_SNIFF_NAME_MAX + 1, NUL-terminated; normalise it before
+ * comparing), 0 when more bytes are needed, -ENOENT for a complete
+ * ClientHello without server_name, -EPROTO when buf is not a well-formed
+ * ClientHello (or the name is empty, over 255 bytes, holds a NUL, is not
+ * of type host_name, or the extension appears twice), -E2BIG when the
+ * ClientHello would exceed GW_SNIFF_MAX. */
+int sniff_tls_sni(const uint8_t *buf, size_t len, char *name, size_t cap);

@@ -1,0 +1,188 @@
+#!/bin/bash
+# Network policy tests: greywall's own proxy (SOCKS5 and HTTP listeners of a
+# sandboxed run, and `greywall proxy` standalone), driven by real clients
+# (curl, python3, git) against loopback HTTP/HTTPS/echo servers.  TAP.
+#
+# usage: net.sh PATH/TO/greywall
+#
+# Test names (allowed.test, denied.test, ...) resolve to 127.0.0.1 through
+# GREYWALL_TEST_HOSTS, greywall's test-only resolver setting (resolver.h);
+# the policy lets allowed names reach loopback with allowLocalOutbound.
+set -u
+GW_BUILT=$1
+HERE=$(cd "$(dirname "$0")" && pwd)
+. "$HERE/lib.sh"
+
+it_begin gw-net
+it_user
+mkdir -p "$T/bin" "$T/www" "$T/conf" "$T/srv" "$T/home"
+install -m 755 "$GW_BUILT" "$T/bin/"
+install -m 755 "$HERE/netprobe.py" "$T/bin/"
+GW=$T/bin/greywall
+WS=$T/ws
+mkdir -p "$WS/sub"
+chown -R "$U_UID:$U_GID" "$WS" "$T/home"
+
+# --- servers -------------------------------------------------------------------
+echo "hello-from-test-server" >"$T/srv/hello.txt"
+mkdir -p "$T/srv/www"
+cp "$T/srv/hello.txt" "$T/srv/www/hello.txt"
+openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=allowed.test \
+	-addext "subjectAltName=DNS:allowed.test,DNS:denied.test,DNS:other.test,DNS:a.wild.test" \
+	-keyout "$T/srv/key.pem" -out "$T/srv/cert.pem" >/dev/null 2>&1
+cp "$T/srv/cert.pem" "$T/conf/ca.pem"
+# A git repository served by the dumb HTTP protocol.
+git init -q --bare "$T/srv/www/repo.git"
+git clone -q "$T/srv/www/repo.git" "$T/srv/work" 2>/dev/null
+(cd "$T/srv/work" && echo "readme" >README && git add README &&
+	git -c user.email=t@t -c user.name=t commit -qm init && git push -q origin HEAD:master) >/dev/null 2>&1
+git -C "$T/srv/www/repo.git" symbolic-ref HEAD refs/heads/master
+git -C "$T/srv/www/repo.git" update-server-info
+python3 "$HERE/netserv.py" "$T/srv" >/dev/null 2>&1 &
+PIDS+=($!)
+for i in $(seq 1 100); do [ -s "$T/srv/ports" ] && break; sleep 0.05; done
+read -r HTTP_PORT HTTPS_PORT ECHO_PORT <"$T/srv/ports"
+
+cat >"$T/conf/hosts" <<EOF
+127.0.0.1 allowed.test denied.test other.test a.wild.test
+127.0.0.1 b.wild.test sni.test
+EOF
+export GREYWALL_TEST_HOSTS=$T/conf/hosts
+
+CONF=$T/conf/greywall.json
+cat >"$CONF" <<JSON
+{
+  "network": {
+    "allowedDomains": ["allowed.test", "*.wild.test", "denied.test"],
+    "deniedDomains": ["denied.test"],
+    "allowLocalOutbound": true
+  },
+  "filesystem": { "allowRead": ["$T/bin", "$T/conf"] }
+}
+JSON
+NOLOCAL=$T/conf/nolocal.json
+cat >"$NOLOCAL" <<JSON
+{ "network": { "allowedDomains": ["allowed.test"] }, "filesystem": { "allowRead": ["$T/bin"] } }
+JSON
+chmod -R a+rX "$T/conf" "$T/bin"
+
+as_user() {
+	(cd "$WS" && env -i HOME="$T/home" PATH=/usr/local/bin:/usr/bin:/bin LANG=C.UTF-8 \
+		ASAN_OPTIONS="$ASAN_OPTIONS" UBSAN_OPTIONS="$UBSAN_OPTIONS" \
+		GREYWALL_TEST_HOSTS="$GREYWALL_TEST_HOSTS" "${SETPRIV[@]}" "$@")
+}
+gw() { as_user "$GW" --no-bwrap -s "$CONF" "$@"; }
+CURL=(curl -fsS --max-time 10)
+U_HTTP=http://allowed.test:$HTTP_PORT/hello.txt
+
+# ===== --no-bwrap through greywall's own proxy ================================
+expect_out "the command gets greywall's SOCKS5 proxy with a credential" \
+	'^socks5h://greywall:[0-9a-f]{32}@127\.0\.0\.1:[0-9]+$' gw -- sh -c 'echo "$ALL_PROXY"'
+expect_out "curl reaches an allowed name over SOCKS5" "hello-from-test-server" gw -- "${CURL[@]}" "$U_HTTP"
+expect_out "curl reaches an allowed name through the HTTP proxy" "hello-from-test-server" \
+	gw -- sh -c "${CURL[*]} -x \"\$HTTP_PROXY\" $U_HTTP"
+expect_out "a wildcard admits a subdomain" "hello-from-test-server" gw -- "${CURL[@]}" "http://a.wild.test:$HTTP_PORT/hello.txt"
+expect_fail_out "a denied name fails, and -m says why" "denied denied\.test:$HTTP_PORT .* in deniedDomains" \
+	gw -m -- "${CURL[@]}" "http://denied.test:$HTTP_PORT/hello.txt"
+expect_fail_out "an unlisted name fails" "not in allowedDomains" \
+	gw -m -- "${CURL[@]}" "http://other.test:$HTTP_PORT/hello.txt"
+expect_fail_out "the wildcard's own base is not admitted" "denied wild\.test" \
+	gw -m -- "${CURL[@]}" "http://wild.test:$HTTP_PORT/hello.txt"
+expect_fail_out "an IP literal is refused" "an IP address not in allowedDomains" \
+	gw -m -- "${CURL[@]}" "http://127.0.0.1:$HTTP_PORT/hello.txt"
+expect_fail_out "the HTTP proxy refuses a denied name with 403" "403" \
+	gw -- sh -c "${CURL[*]} -f -x \"\$HTTP_PROXY\" http://denied.test:$HTTP_PORT/hello.txt"
+expect_fail_out "an allowed name resolving to loopback is refused without allowLocalOutbound" \
+	"loopback address" as_user "$GW" --no-bwrap -m -s "$NOLOCAL" -- "${CURL[@]}" "$U_HTTP"
+expect_out "python urllib uses the HTTP proxy" "hello-from-test-server" \
+	gw -- python3 -c "import urllib.request; print(urllib.request.urlopen('$U_HTTP', timeout=10).read().decode())"
+expect_out "git clone over HTTP through the proxy" "^readme$" \
+	gw -- sh -c "git clone -q http://allowed.test:$HTTP_PORT/repo.git sub/clone && cat sub/clone/README"
+rm -rf "$WS/sub/clone"
+
+# HTTPS: CONNECT and SOCKS5, then the SNI must name the host.
+expect_out "HTTPS over CONNECT to an allowed name" "hello-from-test-server" \
+	gw -- sh -c "${CURL[*]} --cacert $T/conf/ca.pem -x \"\$HTTP_PROXY\" https://allowed.test:$HTTPS_PORT/hello.txt"
+expect_out "HTTPS over SOCKS5 to an allowed name" "hello-from-test-server" \
+	gw -- "${CURL[@]}" --cacert "$T/conf/ca.pem" "https://allowed.test:$HTTPS_PORT/hello.txt"
+expect_out "TLS whose SNI names the host passes" "^ok HTTP/1.. 200" \
+	gw -- python3 "$T/bin/netprobe.py" tls allowed.test "$HTTPS_PORT" allowed.test "$T/conf/ca.pem"
+expect_out "TLS whose SNI names another host is cut off" "^refused" \
+	gw -- python3 "$T/bin/netprobe.py" tls allowed.test "$HTTPS_PORT" other.test "$T/conf/ca.pem"
+expect_out "plain HTTP whose Host names another host is cut off" "^refused 0 responses" \
+	gw -- python3 "$T/bin/netprobe.py" http allowed.test "$HTTP_PORT" other.test
+expect_out "a second keep-alive request for another host is cut off" "^refused" \
+	gw -- python3 "$T/bin/netprobe.py" http allowed.test "$HTTP_PORT" allowed.test other.test
+expect_out "keep-alive requests for the same host all pass" "^ok 2 responses" \
+	gw -- python3 "$T/bin/netprobe.py" http allowed.test "$HTTP_PORT" allowed.test "allowed.test:$HTTP_PORT"
+expect_out "CONNECT inside CONNECT is cut off" "^refused" \
+	gw -- python3 "$T/bin/netprobe.py" connect-in-connect allowed.test "$HTTP_PORT" "denied.test:80"
+expect_fail_out "UDP still fails (seccomp)" "" gw -- python3 -c \
+	"import socket; s=socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.sendto(b'x', ('8.8.8.8', 53))"
+
+# N9: the listeners want the run's credential.
+gw -- sh -c 'echo "$ALL_PROXY" > sub/url; sleep 3' &
+bg=$!
+for i in $(seq 1 100); do [ -s "$WS/sub/url" ] && break; sleep 0.05; done
+url=$(cat "$WS/sub/url" 2>/dev/null)
+port=${url##*:}
+if [ -n "$port" ]; then
+	out=$(python3 "$HERE/netprobe.py" greet 127.0.0.1 "$port")
+	case $out in refused*) t_ok "another process cannot use the proxy without the credential" ;;
+	*) t_not_ok "proxy without credential" "$out" ;; esac
+	out=$("${CURL[@]}" --socks5-hostname "greywall:wrong@127.0.0.1:$port" "$U_HTTP" 2>&1) &&
+		t_not_ok "a wrong password is refused" "$out" || t_ok "a wrong password is refused"
+	out=$("${CURL[@]}" --proxy "$url" "$U_HTTP" 2>&1)
+	case $out in hello-from-test-server) t_ok "the credential of the run works (control)" ;;
+	*) t_not_ok "credential control" "$out" ;; esac
+else
+	t_not_ok "proxy URL of a run" "none written"
+fi
+wait "$bg"
+
+# ===== greywall proxy, standalone ===============================================
+SP=$(free_port)
+STAND=$T/conf/standalone.json
+echo '{ "network": { "allowedDomains": ["allowed.test"], "allowLocalOutbound": true } }' >"$STAND"
+"$GW" proxy --listen "127.0.0.1:$SP" --settings "$STAND" 2>"$T/proxy.log" &
+PPID_STAND=$!
+PIDS+=($PPID_STAND)
+if wait_port "$SP"; then
+	expect_out "standalone: an allowed name passes" "hello-from-test-server" \
+		"${CURL[@]}" --socks5-hostname "127.0.0.1:$SP" "$U_HTTP"
+	expect_fail_out "standalone: an unlisted name fails" "" \
+		"${CURL[@]}" --socks5-hostname "127.0.0.1:$SP" "http://other.test:$HTTP_PORT/hello.txt"
+	echo '{ "network": { "allowedDomains": ["allowed.test", "other.test"], "allowLocalOutbound": true } }' >"$STAND"
+	kill -HUP "$PPID_STAND"
+	for i in $(seq 1 50); do grep -q "reloaded" "$T/proxy.log" && break; sleep 0.05; done
+	expect_out "standalone: SIGHUP reloads the policy" "hello-from-test-server" \
+		"${CURL[@]}" --socks5-hostname "127.0.0.1:$SP" "http://other.test:$HTTP_PORT/hello.txt"
+	echo '{ "network": { "allowedDomains": ["*.com"] } }' >"$STAND"
+	kill -HUP "$PPID_STAND"
+	for i in $(seq 1 50); do grep -q "previous policy" "$T/proxy.log" && break; sleep 0.05; done
+	expect_out "standalone: a bad reload keeps the old policy" "hello-from-test-server" \
+		"${CURL[@]}" --socks5-hostname "127.0.0.1:$SP" "http://other.test:$HTTP_PORT/hello.txt"
+	grep -q "too broad" "$T/proxy.log" && t_ok "standalone: the bad reload is reported" ||
+		t_not_ok "bad reload reported" "$(cat "$T/proxy.log")"
+	nfd_before=$(ls /proc/$PPID_STAND/fd | wc -l)
+	export ALL_PROXY=socks5h://127.0.0.1:$SP
+	out=$(python3 "$HERE/netprobe.py" many 200 allowed.test "$ECHO_PORT" 2>&1)
+	unset ALL_PROXY
+	case $out in "ok 200/200"*) t_ok "200 concurrent connections relay checksummed data" ;;
+	*) t_not_ok "concurrent connections" "$out" ;; esac
+	for i in $(seq 1 100); do
+		nfd_after=$(ls /proc/$PPID_STAND/fd | wc -l)
+		[ "$nfd_after" -le "$nfd_before" ] && break
+		sleep 0.05
+	done
+	[ "$nfd_after" -le "$nfd_before" ] && t_ok "no descriptor leaked ($nfd_before before, $nfd_after after)" ||
+		t_not_ok "fd leak" "before $nfd_before after $nfd_after"
+	kill "$PPID_STAND"
+	wait "$PPID_STAND"
+	rc=$?
+	[ "$rc" = 0 ] && t_ok "standalone: exits 0 on SIGTERM" || t_not_ok "standalone exit" "status $rc"
+else
+	t_not_ok "standalone proxy listens" "$(cat "$T/proxy.log")"
+fi
+
+t_done

@@ -1,0 +1,164 @@
+#!/usr/bin/env python3
+"""Network probes the tests run inside (or next to) the sandbox, each of
+which prints one line: "ok ..." when the connection did what a client
+expects, "refused ..." when it was cut off.  Proxies come from ALL_PROXY /
+HTTP_PROXY (scheme://user:pass@host:port), as a sandboxed tool sees them.
+
+usage:
+  netprobe.py tls NAME PORT SNI CAFILE    SOCKS5 to NAME:PORT, TLS with SNI
+  netprobe.py http NAME PORT HOST...      SOCKS5 to NAME:PORT, one pipelined
+                                          GET per HOST header
+  netprobe.py connect-in-connect NAME PORT INNER
+                                          HTTP CONNECT, then CONNECT inside
+  netprobe.py greet HOST PORT             SOCKS5 greeting offering only
+                                          "no authentication"
+  netprobe.py many N NAME PORT            N concurrent SOCKS5 connections to
+                                          an echo server, 64 KiB each, checked
+Every socket has a timeout: a probe never hangs.
+"""
+import hashlib
+import os
+import socket
+import ssl
+import sys
+import threading
+import urllib.parse
+
+TIMEOUT = 10
+
+
+def proxy(var):
+    u = urllib.parse.urlsplit(os.environ[var])
+    return u.hostname, u.port, urllib.parse.unquote(u.username or ""), \
+        urllib.parse.unquote(u.password or "")
+
+
+def recv_exact(s, n):
+    buf = b""
+    while len(buf) < n:
+        chunk = s.recv(n - len(buf))
+        if not chunk:
+            raise ConnectionError("closed during the handshake")
+        buf += chunk
+    return buf
+
+
+def socks_connect(name, port):
+    host, pport, user, pw = proxy("ALL_PROXY")
+    s = socket.create_connection((host, pport), timeout=TIMEOUT)
+    s.sendall(b"\x05\x02\x00\x02" if user else b"\x05\x01\x00")
+    method = recv_exact(s, 2)
+    if method == b"\x05\x02" and user:
+        s.sendall(bytes([1, len(user)]) + user.encode() + bytes([len(pw)]) + pw.encode())
+        if recv_exact(s, 2)[1] != 0:
+            raise ConnectionError("credential refused")
+    elif method != b"\x05\x00":
+        raise ConnectionError("no acceptable method")
+    s.sendall(b"\x05\x01\x00\x03" + bytes([len(name)]) + name.encode() + port.to_bytes(2, "big"))
+    rep = recv_exact(s, 4)
+    if rep[1] != 0:
+        raise ConnectionError("SOCKS5 reply %d" % rep[1])
+    recv_exact(s, {1: 4, 4: 16}.get(rep[3], 0) + 2)
+    return s
+
+
+def read_all(s):
+    out = b""
+    while True:
+        try:
+            chunk = s.recv(65536)
+        except (ConnectionError, OSError) as e:
+            return out, e
+        if not chunk:
+            return out, None
+        out += chunk
+
+
+def probe_tls(name, port, sni, cafile):
+    s = socks_connect(name, int(port))
+    ctx = ssl.create_default_context(cafile=cafile)
+    t = ctx.wrap_socket(s, server_hostname=sni)
+    t.sendall(b"GET /hello.txt HTTP/1.1\r\nHost: %s\r\nConnection: close\r\n\r\n" % sni.encode())
+    out, _ = read_all(t)
+    return "ok " + out.split(b"\r\n")[0].decode() if out else "refused: empty"
+
+
+def probe_http(name, port, *hosts):
+    s = socks_connect(name, int(port))
+    # The last request closes the connection, so that reading ends.
+    req = b"".join(b"GET /hello.txt HTTP/1.1\r\nHost: %s\r\n%s\r\n"
+                   % (h.encode(), b"Connection: close\r\n" if i == len(hosts) - 1 else b"")
+                   for i, h in enumerate(hosts))
+    s.sendall(req)
+    out, err = read_all(s)
+    n = out.count(b"HTTP/1.")
+    return "%s %d responses%s" % ("ok" if err is None and n == len(hosts) else "refused", n,
+                                  "" if err is None else " (%s)" % err)
+
+
+def probe_cic(name, port, inner):
+    host, pport, user, pw = proxy("HTTP_PROXY")
+    import base64
+    cred = base64.b64encode(("%s:%s" % (user, pw)).encode()).decode()
+    s = socket.create_connection((host, pport), timeout=TIMEOUT)
+    s.sendall(("CONNECT %s:%s HTTP/1.1\r\nHost: %s:%s\r\nProxy-Authorization: Basic %s\r\n\r\n"
+               % (name, port, name, port, cred)).encode())
+    head = b""
+    while b"\r\n\r\n" not in head:
+        chunk = s.recv(1)
+        if not chunk:
+            return "refused: outer CONNECT closed"
+        head += chunk
+    if b" 200 " not in head.split(b"\r\n")[0]:
+        return "refused: outer " + head.split(b"\r\n")[0].decode()
+    s.sendall(("CONNECT %s HTTP/1.1\r\nHost: %s\r\n\r\n" % (inner, inner)).encode())
+    out, err = read_all(s)
+    return "ok inner answered" if out else "refused: %s" % (err or "closed")
+
+
+def probe_greet(host, port):
+    s = socket.create_connection((host, int(port)), timeout=TIMEOUT)
+    s.sendall(b"\x05\x01\x00")
+    rep = s.recv(2)
+    return "ok accepted" if rep == b"\x05\x00" else "refused %s" % rep.hex()
+
+
+def probe_many(n, name, port):
+    n, port = int(n), int(port)
+    results = [None] * n
+    start = threading.Barrier(n, timeout=60)
+
+    def one(i):
+        try:
+            s = socks_connect(name, port)
+            start.wait()
+            data = hashlib.sha256(b"%d" % i).digest() * 2048  # 64 KiB
+            threading.Thread(target=lambda: (s.sendall(data), s.shutdown(socket.SHUT_WR)),
+                             daemon=True).start()
+            out, err = read_all(s)
+            results[i] = err is None and out == data
+        except Exception as e:  # noqa: BLE001 - reported below
+            results[i] = repr(e)
+    threads = [threading.Thread(target=one, args=(i,)) for i in range(n)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(120)
+    good = sum(1 for r in results if r is True)
+    bad = [r for r in results if r is not True][:3]
+    return ("ok" if good == n else "refused") + " %d/%d %s" % (good, n, bad if bad else "")
+
+
+def main():
+    socket.setdefaulttimeout(TIMEOUT)
+    cmd, args = sys.argv[1], sys.argv[2:]
+    fn = {"tls": probe_tls, "http": probe_http, "connect-in-connect": probe_cic,
+          "greet": probe_greet, "many": probe_many}[cmd]
+    try:
+        print(fn(*args))
+    except Exception as e:  # noqa: BLE001 - the probe's answer
+        print("refused: %r" % e)
+
+
+if __name__ == "__main__":
+    main()

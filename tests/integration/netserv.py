@@ -1,0 +1,70 @@
+#!/usr/bin/env python3
+"""Loopback servers for the network tests: HTTP, HTTPS and TCP echo.
+
+usage: netserv.py DIR
+
+Serves DIR/www over HTTP and HTTPS (certificate DIR/cert.pem, made by the
+caller), and echoes on a third port.  Writes "HTTP HTTPS ECHO" ports to
+DIR/ports once everything listens.  Runs until killed; every connection
+has a 30 s timeout so a stuck client cannot keep it busy.
+"""
+import functools
+import http.server
+import os
+import socket
+import socketserver
+import ssl
+import sys
+import threading
+
+
+class Quiet(http.server.SimpleHTTPRequestHandler):
+    # Keep-alive, so that tests can send several requests on a connection.
+    protocol_version = "HTTP/1.1"
+
+    def log_message(self, *args):
+        pass
+
+    def setup(self):
+        self.request.settimeout(30)
+        super().setup()
+
+
+class Echo(socketserver.BaseRequestHandler):
+    def handle(self):
+        self.request.settimeout(30)
+        while True:
+            data = self.request.recv(65536)
+            if not data:
+                self.request.shutdown(socket.SHUT_WR)
+                return
+            self.request.sendall(data)
+
+
+class Threaded(socketserver.ThreadingMixIn, socketserver.TCPServer):
+    daemon_threads = True
+    allow_reuse_address = True
+    request_queue_size = 1024
+
+
+def main():
+    d = sys.argv[1]
+    handler = functools.partial(Quiet, directory=os.path.join(d, "www"))
+    http_srv = Threaded(("127.0.0.1", 0), handler)
+    https_srv = Threaded(("127.0.0.1", 0), handler)
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    ctx.load_cert_chain(os.path.join(d, "cert.pem"), os.path.join(d, "key.pem"))
+    https_srv.socket = ctx.wrap_socket(https_srv.socket, server_side=True)
+    echo_srv = Threaded(("127.0.0.1", 0), Echo)
+    for s in (http_srv, https_srv, echo_srv):
+        threading.Thread(target=s.serve_forever, daemon=True).start()
+    ports = " ".join(str(s.server_address[1]) for s in (http_srv, https_srv, echo_srv))
+    tmp = os.path.join(d, "ports.tmp")
+    with open(tmp, "w") as f:
+        f.write(ports + "\n")
+    os.rename(tmp, os.path.join(d, "ports"))
+    threading.Event().wait()
+
+
+if __name__ == "__main__":
+    main()
