@@ -1,9 +1,9 @@
 /* seccomp-bpf.h: the seccomp programs compiled into greywall.
  *
  * The definitions are generated at build time (seccomp-bpf.c in the build
- * directory, written by tools/gen-seccomp.c from seccomp-rules.c), so that
- * greywall loads a ready program instead of running libseccomp at every
- * start.  Everything here is static, read-only data owned by the binary. */
+ * directory, written by tools/gen-seccomp.c with seccomp-emit.c), so that
+ * greywall loads a ready program instead of building one at every start.
+ * Everything here is static, read-only data owned by the binary. */
 #pragma once
 
 #include <stdbool.h>
@@ -14,7 +14,8 @@ struct gw_seccomp_prog {
 	bool netns_capture;		/* the gw_seccomp_opts it implements */
 	bool allow_unix_sockets;
 	unsigned short len;		/* instructions in insns */
-	int rules;			/* libseccomp rules it was built from */
+	int syscalls;			/* syscalls it names: denied outright
+					 * or inspected by argument */
 	const struct sock_filter *insns;
 };
 

@@ -1,7 +1,7 @@
 /* seccomp-filter.c: see seccomp-filter.h.
  *
- * Loading is a single seccomp(2) call on a program the build produced; the
- * policy and the reasons for each rule are in seccomp-rules.c. */
+ * Loading is a single seccomp(2) call on a program the build produced
+ * (seccomp-emit.c); the reasons for each rule are in seccomp-rules.c. */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
 #endif
@@ -39,9 +39,9 @@ int seccomp_filter_apply(const struct gw_seccomp_opts *opts)
 	if (syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &fprog) < 0)
 		return -errno;
 	log_debug("seccomp: loaded the precompiled %s filter netns_capture=%d "
-		  "allow_unix_sockets=%d (%d rules, %u BPF instructions)",
+		  "allow_unix_sockets=%d (%d syscalls named, %u BPF instructions)",
 		  gw_seccomp_arch, p->netns_capture, p->allow_unix_sockets,
-		  p->rules, p->len);
+		  p->syscalls, p->len);
 	return 0;
 }
 

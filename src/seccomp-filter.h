@@ -1,9 +1,11 @@
 /* seccomp-filter.h: greywall's seccomp policy, loaded in-process (after
  * PR_SET_NO_NEW_PRIVS) right before execve.
  *
- * The policy is written once, as libseccomp rules, in seccomp-rules.c; the
- * build compiles it into BPF (seccomp-bpf.h) so that greywall itself needs
- * no libseccomp and spends no startup time on it.
+ * The build writes the policy as compact BPF programs (seccomp-emit.c, into
+ * seccomp-bpf.h) so that greywall itself needs no libseccomp and spends as
+ * little startup time as possible loading them.  seccomp-rules.c states
+ * the same policy as libseccomp rules, with the reasons for each; the
+ * unit tests hold the two to the same verdicts.
  *
  * Only the architecture greywall was built for is accepted: i386 (int 0x80)
  * and x32 system calls kill the process.  Denied calls fail with EPERM,

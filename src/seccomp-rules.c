@@ -414,9 +414,10 @@ static int set_attrs(scmp_filter_ctx ctx)
 	int ret = seccomp_attr_set(ctx, SCMP_FLTATR_ACT_BADARCH,
 				   SCMP_ACT_KILL_PROCESS);
 
-	/* A binary tree of syscall numbers instead of a linear chain: the
-	 * kernel checks and JITs a shorter path per call, and loading the
-	 * filter costs less (a good part of a sandboxed `true`). */
+	/* A binary tree of syscall numbers instead of a linear chain, as
+	 * when greywall loaded this program; now that seccomp-emit.c writes
+	 * the loaded one, only the tests run it, and the shape does not
+	 * change a verdict. */
 	if (ret == 0)
 		ret = seccomp_attr_set(ctx, SCMP_FLTATR_CTL_OPTIMIZE, 2);
 	return ret;

@@ -1,10 +1,11 @@
-/* seccomp-rules.h: the one definition of greywall's seccomp policy, as
- * libseccomp rules.
+/* seccomp-rules.h: greywall's seccomp policy as libseccomp rules, the
+ * reference for the programs greywall embeds.
  *
- * Only build-time code links this module: tools/gen-seccomp.c turns the
- * rules into the BPF programs that greywall embeds (seccomp-bpf.h), and
- * the unit tests rebuild them to check that the embedded copy is current.
- * greywall itself never calls libseccomp. */
+ * greywall loads programs written directly by seccomp-emit.c, which are a
+ * fifth as long as libseccomp's.  Only the unit tests (and
+ * bench/seccomp-load) link this module: they run both programs on a large set of inputs and fail on any verdict
+ * that differs, so a change to the policy goes into both files.  The
+ * reasons for each rule are written here. */
 #pragma once
 
 #include <stddef.h>
