@@ -5,7 +5,7 @@
 set -eu
 
 build_pkgs="meson ninja-build pkg-config gcc libc6-dev libseccomp-dev libjson-c-dev libc-ares-dev"
-test_pkgs="$build_pkgs bubblewrap microsocks curl python3 git util-linux passwd iproute2 nodejs make"
+test_pkgs="$build_pkgs bubblewrap microsocks curl python3 git util-linux passwd iproute2 nftables openssl nodejs make"
 fuzz_pkgs="$build_pkgs clang libclang-rt-14-dev"
 
 case "${1:-build}" in
