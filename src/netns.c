@@ -17,6 +17,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "capture.h"
 #include "caps.h"
 #include "cleanup.h"
 #include "log.h"
@@ -30,12 +31,17 @@ enum stage {
 	ST_LOOPBACK,
 	ST_CAPS,
 	ST_NSFD,
+	ST_CAPTURE,
 };
 
 struct status_msg {
 	int32_t stage;
-	int32_t err; /* positive errno */
+	int32_t err;   /* positive errno */
+	char msg[512]; /* ST_CAPTURE: capture_setup()'s diagnosis */
 };
+
+/* The most fds one keeper message carries: the capture sockets. */
+#define MAX_FDS 4
 
 enum { OP_SOCKET = 'S', OP_LISTEN = 'L' };
 
@@ -85,29 +91,51 @@ static int loopback_up(void)
 	return 0;
 }
 
-static struct status_msg keeper_setup(uid_t uid, gid_t gid)
+/* Capture needs the namespace's CAP_NET_ADMIN, so it is set up before
+ * the keeper drops its capabilities. */
+static struct status_msg setup_capture(struct gw_capture_fds *cfds)
+{
+	struct gw_capture_ports ports = { GW_CAPTURE_TCP_PORT, GW_CAPTURE_DNS_PORT };
+	struct gw_error err = { 0 };
+	struct status_msg st = { ST_OK, 0, "" };
+	int r = capture_setup(&ports, cfds, &err);
+	if (r < 0) {
+		st = (struct status_msg){ ST_CAPTURE, -r, "" };
+		snprintf(st.msg, sizeof st.msg, "%s", err.msg ? err.msg : strerror(-r));
+	}
+	gw_error_clear(&err);
+	return st;
+}
+
+static struct status_msg keeper_setup(uid_t uid, gid_t gid, bool capture,
+				      struct gw_capture_fds *cfds)
 {
 	if (unshare(CLONE_NEWUSER | CLONE_NEWNET) < 0)
-		return (struct status_msg){ ST_UNSHARE, errno };
+		return (struct status_msg){ ST_UNSHARE, errno, "" };
 	int r = write_id_maps(uid, gid);
 	if (r < 0)
-		return (struct status_msg){ ST_MAPS, -r };
+		return (struct status_msg){ ST_MAPS, -r, "" };
 	if ((r = loopback_up()) < 0)
-		return (struct status_msg){ ST_LOOPBACK, -r };
+		return (struct status_msg){ ST_LOOPBACK, -r, "" };
 	/* Inside a namespace that only the sandbox uses, ports below 1024
 	 * protect nothing; `-f 80` and servers on low ports should just work. */
 	(void)write_file("/proc/sys/net/ipv4/ip_unprivileged_port_start", "0");
+	if (capture) {
+		struct status_msg st = setup_capture(cfds);
+		if (st.stage != ST_OK)
+			return st;
+	}
 	if ((r = caps_drop_all()) < 0)
-		return (struct status_msg){ ST_CAPS, -r };
-	return (struct status_msg){ ST_OK, 0 };
+		return (struct status_msg){ ST_CAPS, -r, "" };
+	return (struct status_msg){ ST_OK, 0, "" };
 }
 
-/* One datagram of `len` bytes with up to two fds attached. */
+/* One datagram of `len` bytes with up to MAX_FDS fds attached. */
 static int send_with_fds(int sock, const void *data, size_t len, const int *fds, size_t nfds)
 {
 	struct iovec iov = { .iov_base = (void *)data, .iov_len = len };
 	union {
-		char buf[CMSG_SPACE(2 * sizeof(int))];
+		char buf[CMSG_SPACE(MAX_FDS * sizeof(int))];
 		struct cmsghdr align;
 	} u;
 	struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1 };
@@ -123,14 +151,14 @@ static int send_with_fds(int sock, const void *data, size_t len, const int *fds,
 	return sendmsg(sock, &msg, MSG_NOSIGNAL) < 0 ? -errno : 0;
 }
 
-/* Receive exactly `len` bytes and at most `nfds` fds (up to two); fds
+/* Receive exactly `len` bytes and at most `nfds` fds (up to MAX_FDS); fds
  * beyond that, or with a malformed message, are closed.  Returns the
  * number of fds stored, or -errno. */
 static int recv_with_fds(int sock, void *data, size_t len, int *fds, size_t nfds)
 {
 	struct iovec iov = { .iov_base = data, .iov_len = len };
 	union {
-		char buf[CMSG_SPACE(2 * sizeof(int))];
+		char buf[CMSG_SPACE(MAX_FDS * sizeof(int))];
 		struct cmsghdr align;
 	} u;
 	struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.buf,
@@ -142,7 +170,7 @@ static int recv_with_fds(int sock, void *data, size_t len, int *fds, size_t nfds
 	if (n < 0)
 		return -errno;
 	struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
-	int got[2], ngot = 0;
+	int got[MAX_FDS], ngot = 0;
 	if (c && c->cmsg_type == SCM_RIGHTS && c->cmsg_len >= CMSG_LEN(sizeof(int)) &&
 	    c->cmsg_len <= CMSG_LEN(sizeof got)) {
 		ngot = (int)((c->cmsg_len - CMSG_LEN(0)) / sizeof(int));
@@ -181,7 +209,18 @@ static __attribute__((noreturn)) void keeper_serve(int sock)
 	}
 }
 
-static __attribute__((noreturn)) void keeper_main(int sock, pid_t parent)
+/* After the namespaces: the capture sockets, in the order of struct
+ * gw_capture_fds (tcp_listener, dns_udp, dns_tcp, tun if any). */
+static int send_capture(int sock, struct gw_capture_fds *c)
+{
+	int fds[MAX_FDS] = { c->tcp_listener, c->dns_udp, c->dns_tcp, c->tun };
+	int32_t has_tun = c->tun >= 0;
+	int r = send_with_fds(sock, &has_tun, sizeof has_tun, fds, has_tun ? 4 : 3);
+	capture_fds_close(c);
+	return r;
+}
+
+static __attribute__((noreturn)) void keeper_main(int sock, pid_t parent, bool capture)
 {
 	if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 || getppid() != parent)
 		_exit(1);
@@ -196,13 +235,14 @@ static __attribute__((noreturn)) void keeper_main(int sock, pid_t parent)
 	sigset_t all;
 	sigfillset(&all);
 	sigprocmask(SIG_UNBLOCK, &all, NULL);
-	struct status_msg st = keeper_setup(getuid(), getgid());
+	struct gw_capture_fds cfds = GW_CAPTURE_FDS_INIT;
+	struct status_msg st = keeper_setup(getuid(), getgid(), capture, &cfds);
 	int fds[2] = { -1, -1 };
 	if (st.stage == ST_OK) {
 		fds[0] = open("/proc/self/ns/user", O_RDONLY | O_CLOEXEC);
 		fds[1] = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
 		if (fds[0] < 0 || fds[1] < 0)
-			st = (struct status_msg){ ST_NSFD, errno };
+			st = (struct status_msg){ ST_NSFD, errno, "" };
 	}
 	/* Only now: a non-dumpable process cannot write its own id maps.
 	 * The namespaces go to the supervisor as fds because /proc/PID/ns of
@@ -213,6 +253,8 @@ static __attribute__((noreturn)) void keeper_main(int sock, pid_t parent)
 		_exit(1);
 	close(fds[0]);
 	close(fds[1]);
+	if (capture && send_capture(sock, &cfds) < 0)
+		_exit(1);
 	keeper_serve(sock);
 }
 
@@ -243,6 +285,9 @@ static const char *ways_out =
 /* Name the cause of a failed user namespace, from what the kernel exposes. */
 static char *diagnose(const struct status_msg *st)
 {
+	if (st->stage == ST_CAPTURE)
+		return xasprintf("cannot set up traffic capture in the sandbox's network namespace, "
+				 "so it would have no network: %.*s", (int)sizeof st->msg, st->msg);
 	const char *what = st->stage == ST_UNSHARE ? "cannot create a user namespace"
 			   : st->stage == ST_MAPS   ? "cannot set up the user namespace's id maps"
 			   : st->stage == ST_LOOPBACK ? "cannot configure the network namespace"
@@ -272,7 +317,9 @@ static char *diagnose(const struct status_msg *st)
 
 static int start_keeper(struct gw_netns *ns, struct gw_error *err)
 {
+	bool capture = ns->capture;
 	*ns = (struct gw_netns)GW_NETNS_INIT;
+	ns->capture = capture;
 	int sv[2];
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
 		return gw_error_set(err, -errno, "socketpair: %s", strerror(errno));
@@ -287,11 +334,25 @@ static int start_keeper(struct gw_netns *ns, struct gw_error *err)
 	}
 	if (pid == 0) {
 		close(sv[0]);
-		keeper_main(sv[1], parent);
+		keeper_main(sv[1], parent, ns->capture);
 	}
 	close(sv[1]);
 	ns->keeper = pid;
 	ns->ctl_fd = sv[0];
+	return 0;
+}
+
+static int recv_capture(struct gw_netns *ns, struct gw_error *err)
+{
+	int32_t has_tun;
+	int fds[MAX_FDS];
+	int n = recv_with_fds(ns->ctl_fd, &has_tun, sizeof has_tun, fds, MAX_FDS);
+	if (n < 0 || n != (has_tun ? 4 : 3)) {
+		for (int i = 0; i < n; i++)
+			close(fds[i]);
+		return gw_error_set(err, -EPROTO, "the network namespace keeper sent no capture sockets");
+	}
+	ns->cap = (struct gw_capture_fds){ fds[0], fds[1], fds[2], has_tun ? fds[3] : -1 };
 	return 0;
 }
 
@@ -312,7 +373,7 @@ static int finish_keeper(struct gw_netns *ns, struct gw_error *err)
 	}
 	ns->userns_fd = fds[0];
 	ns->netns_fd = fds[1];
-	return 0;
+	return ns->capture ? recv_capture(ns, err) : 0;
 }
 
 int netns_start(struct gw_netns *ns, struct gw_error *err)
@@ -376,6 +437,7 @@ int netns_listen(struct gw_netns *ns, uint16_t port)
 
 void netns_close(struct gw_netns *ns)
 {
+	capture_fds_close(&ns->cap);
 	gw_close_fd(ns->ctl_fd);
 	gw_close_fd(ns->userns_fd);
 	gw_close_fd(ns->netns_fd);

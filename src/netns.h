@@ -17,9 +17,11 @@
  * supervisor in any case). */
 #pragma once
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "capture.h"
 #include "util.h"
 
 struct gw_netns {
@@ -27,9 +29,15 @@ struct gw_netns {
 	int ctl_fd;    /* supervisor's end of the keeper's socketpair */
 	int userns_fd; /* the keeper's user namespace (owns the network namespace) */
 	int netns_fd;
+	/* Set before netns_start(): the keeper also sets up traffic capture
+	 * (capture.h) and hands its sockets over; they land in cap, owned
+	 * here until the caller takes them (sets them to -1). */
+	bool capture;
+	struct gw_capture_fds cap;
 };
 
-#define GW_NETNS_INIT { .keeper = -1, .ctl_fd = -1, .userns_fd = -1, .netns_fd = -1 }
+#define GW_NETNS_INIT { .keeper = -1, .ctl_fd = -1, .userns_fd = -1, .netns_fd = -1, \
+			.cap = GW_CAPTURE_FDS_INIT }
 
 /* Create the namespaces.  On failure returns -errno with err set to a
  * diagnosis that names the cause (user namespaces disabled, blocked by

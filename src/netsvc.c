@@ -50,12 +50,13 @@ static int set_upstream(struct gw_netsvc *n, const char *url, const char *user,
 
 int netsvc_prepare(struct gw_netsvc *n, const struct gw_config *cfg, const char *socks_url,
 		   const char *http_url, const char *upstream_user, const uint16_t *forwards,
-		   size_t n_forwards, bool monitor, struct gw_error *err)
+		   size_t n_forwards, bool monitor, bool capture, struct gw_error *err)
 {
 	*n = (struct gw_netsvc){ .socks_fd = -1, .http_fd = -1, .monitor = monitor,
-				 .dns_addr = cfg->network.dns_addr };
+				 .dns_addr = cfg->network.dns_addr,
+				 .cap = GW_CAPTURE_FDS_INIT, .tun.fd = -1 };
 	bool domains = lists_domains(cfg);
-	if ((socks_url || http_url) && !domains)
+	if ((socks_url || http_url) && !domains && !(capture && socks_url))
 		return 0;
 	if (!socks_url && http_url)
 		return gw_error_set(err, -EOPNOTSUPP,
@@ -63,15 +64,15 @@ int netsvc_prepare(struct gw_netsvc *n, const struct gw_config *cfg, const char 
 				    "policy yet: name a SOCKS5 proxy in network.proxyUrl, or list no "
 				    "domains to leave the decisions to that proxy", http_url);
 	/* Nothing allowed and nobody watching: no proxy to start at all. */
-	if (!domains && !monitor)
+	if (!domains && !monitor && !socks_url)
 		return 2;
 	int r = netpolicy_build(cfg, forwards, n_forwards, &n->policy, err);
 	if (r == 0 && socks_url)
 		r = set_upstream(n, socks_url, upstream_user, err);
 	if (r < 0)
 		return r;
-	if (n->has_upstream)
-		n->policy.delegate = false; /* domains are listed: both decide */
+	/* Listed domains: both decide; none: the upstream alone. */
+	n->policy.delegate = n->has_upstream && !domains;
 	r = make_credential(n);
 	if (r < 0)
 		return gw_error_set(err, r, "cannot make the proxy credential: %s", strerror(-r));
@@ -93,18 +94,51 @@ char *netsvc_http_url(const struct gw_netsvc *n)
 	return xasprintf("http://%s:%s@127.0.0.1:%u", n->user, n->pass, n->http_port);
 }
 
+/* tun0 exists so that the namespace has a default route that leads
+ * nowhere; whatever reaches it (nothing should: the rules redirect or
+ * drop) is read and dropped so the device never backs up. */
+static void tun_cb(struct gw_ev *ev, uint32_t events)
+{
+	uint8_t pkt[2048];
+	(void)events;
+	for (int i = 0; i < 64 && read(ev->fd, pkt, sizeof pkt) > 0; i++)
+		;
+}
+
+static int start_capture(struct gw_evloop *loop, struct gw_netsvc *n)
+{
+	int r = fakedns_start(loop, &n->policy, n->cap.dns_udp, n->cap.dns_tcp, n->monitor, &n->dns);
+	n->cap.dns_udp = n->cap.dns_tcp = -1;
+	if (r < 0)
+		return r;
+	n->names = (struct gw_fake_names){ fakedns_name, fakedns_hold, fakedns_release, n->dns };
+	if (n->cap.tun >= 0) {
+		evloop_ev_init(&n->tun, n->cap.tun, tun_cb);
+		n->cap.tun = -1;
+		r = evloop_set(loop, &n->tun, EPOLLIN);
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
 int netsvc_start(struct gw_evloop *loop, void *ctx)
 {
 	struct gw_netsvc *n = ctx;
+	bool capture = n->cap.tcp_listener >= 0;
+	n->loop = loop;
+	int r = capture ? start_capture(loop, n) : 0;
 	struct gw_proxy_opts o = {
 		.policy = &n->policy,
 		.dns_addr = n->dns_addr,
 		.upstream = n->has_upstream ? &n->upstream : NULL,
 		.user = n->user,
 		.pass = n->pass,
+		.fake = capture ? &n->names : NULL,
 		.monitor = n->monitor,
 	};
-	int r = proxy_new(loop, &o, &n->px);
+	if (r == 0)
+		r = proxy_new(loop, &o, &n->px);
 	if (r == 0) {
 		r = proxy_add_listener(n->px, GW_PROXY_SOCKS5, n->socks_fd);
 		n->socks_fd = -1;
@@ -112,6 +146,10 @@ int netsvc_start(struct gw_evloop *loop, void *ctx)
 	if (r == 0) {
 		r = proxy_add_listener(n->px, GW_PROXY_HTTP, n->http_fd);
 		n->http_fd = -1;
+	}
+	if (r == 0 && capture) {
+		r = proxy_add_listener(n->px, GW_PROXY_CAPTURE, n->cap.tcp_listener);
+		n->cap.tcp_listener = -1;
 	}
 	if (r < 0)
 		log_error_errno(r, "cannot start greywall's proxy");
@@ -123,6 +161,10 @@ void netsvc_stop(void *ctx)
 	struct gw_netsvc *n = ctx;
 	proxy_free(n->px);
 	n->px = NULL;
+	fakedns_free(n->dns);
+	n->dns = NULL;
+	if (n->tun.fd >= 0)
+		evloop_close(n->loop, &n->tun);
 }
 
 void netsvc_free(struct gw_netsvc *n)
@@ -131,6 +173,7 @@ void netsvc_free(struct gw_netsvc *n)
 	gw_close_fd(n->socks_fd);
 	gw_close_fd(n->http_fd);
 	n->socks_fd = n->http_fd = -1;
+	capture_fds_close(&n->cap);
 	netpolicy_free(&n->policy);
 	if (n->has_upstream)
 		proxyurl_free(&n->upstream);

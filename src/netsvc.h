@@ -11,7 +11,11 @@
  *     proxy decides first, then sends allowed connections through that
  *     proxy (both must allow).
  * A configured proxy with no domain listed is used directly, as before
- * (the upstream, e.g. greyproxy, decides alone).
+ * (the upstream, e.g. greyproxy, decides alone) -- except with `capture`
+ * (the namespace sandbox captures every connection), where a SOCKS5 one
+ * becomes the upstream of greywall's proxy, which then leaves every
+ * decision to it.  With nothing allowed, nothing configured and no
+ * --monitor, there is no proxy: the command has no network.
  *
  * The credential keeps other local users and processes off the
  * listeners: it is random per run and only the command's environment
@@ -25,8 +29,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "capture.h"
 #include "config.h"
 #include "evloop.h"
+#include "fakedns.h"
 #include "netpolicy.h"
 #include "proxy.h"
 #include "proxyurl.h"
@@ -43,6 +49,13 @@ struct gw_netsvc {
 	char user[16];
 	char pass[33];
 	struct gw_proxy *px;
+	struct gw_evloop *loop;         /* while started */
+	/* Capture sockets from the sandbox's network namespace (all -1
+	 * without capture), owned until netsvc_start() hands them over. */
+	struct gw_capture_fds cap;
+	struct gw_fakedns *dns;
+	struct gw_fake_names names;
+	struct gw_ev tun;               /* drained: stray packets are dropped */
 };
 
 /* Decide whether this run uses the built-in proxy and, if it does, create
@@ -55,14 +68,16 @@ struct gw_netsvc {
  * with err set. */
 int netsvc_prepare(struct gw_netsvc *n, const struct gw_config *cfg, const char *socks_url,
 		   const char *http_url, const char *upstream_user, const uint16_t *forwards,
-		   size_t n_forwards, bool monitor, struct gw_error *err);
+		   size_t n_forwards, bool monitor, bool capture, struct gw_error *err);
 
 /* The URLs the command gets (caller frees): socks5h://user:pass@127.0.0.1:P
  * and http://user:pass@127.0.0.1:P. */
 char *netsvc_socks_url(const struct gw_netsvc *n);
 char *netsvc_http_url(const struct gw_netsvc *n);
 
-/* supervise.h services hooks; ctx is the struct gw_netsvc. */
+/* supervise.h services hooks; ctx is the struct gw_netsvc.  With capture
+ * sockets in n->cap, start also serves the capture DNS and the redirected
+ * connections. */
 int netsvc_start(struct gw_evloop *loop, void *ctx);
 void netsvc_stop(void *ctx);
 

@@ -339,6 +339,7 @@ int nsrun(struct gw_ns_args *a)
 		die(GW_EXIT_SETUP, "%s", err.msg);
 	/* The keeper builds the network namespace while the mounts are
 	 * planned. */
+	r.ns.capture = a->capture;
 	if (netns_start(&r.ns, &err) < 0)
 		die(GW_EXIT_SETUP, "%s", err.msg);
 	raise_nofile(&r);
@@ -346,6 +347,10 @@ int nsrun(struct gw_ns_args *a)
 	check_fd_budget(&r);
 	if (netns_finish(&r.ns, &err) < 0)
 		die(GW_EXIT_SETUP, "%s", err.msg);
+	if (a->capture) {
+		*a->capture_out = r.ns.cap;
+		r.ns.cap = (struct gw_capture_fds)GW_CAPTURE_FDS_INIT;
+	}
 	setup_relays(&r);
 	r.staging = staging_dir();
 	int status = supervise_bwrap(&r, bwrap);

@@ -19,6 +19,7 @@
 #include <netinet/in.h>
 #include <stdint.h>
 
+#include "capture.h"
 #include "cli.h"
 #include "config.h"
 #include "evloop.h"
@@ -41,6 +42,10 @@ struct gw_ns_args {
 	char **cmd;                  /* CMD [ARGS...] as the wrapper execs it */
 	struct gw_forward forwards[GW_MAX_FORWARDS];
 	int n_forwards;
+	/* Transparent capture (capture.h): the keeper sets it up and its
+	 * sockets are moved to *capture_out before the services start. */
+	bool capture;
+	struct gw_capture_fds *capture_out;
 	/* Passed to supervise_run() (the network proxy). */
 	int (*services_start)(struct gw_evloop *loop, void *ctx);
 	void (*services_stop)(void *ctx);

@@ -183,6 +183,13 @@ static void use_builtin_proxy(struct run_ctx *c)
 	set_pair(c, "HTTPS_PROXY", "https_proxy", hu);
 	set_pair(c, "NO_PROXY", "no_proxy", "");
 	c->use_net = true;
+	if (c->namespaces) {
+		/* Every connection of the sandbox is captured in its network
+		 * namespace and judged like a proxy request. */
+		c->ns.capture = true;
+		c->ns.capture_out = &c->net.cap;
+		c->rt.netns = true;
+	}
 	log_debug("proxy: greywall's own, SOCKS5 127.0.0.1:%u, HTTP 127.0.0.1:%u", n->socks_port,
 		  n->http_port);
 }
@@ -193,7 +200,7 @@ static void setup_proxy_env(struct run_ctx *c, const struct gw_opts *o)
 	const char *h = o->http_proxy ? o->http_proxy : c->cfg.network.http_proxy_url;
 	struct gw_error err = { 0 };
 	int r = netsvc_prepare(&c->net, &c->cfg, s, h, c->cmd_name, o->forwards,
-			       (size_t)o->n_forwards, o->monitor, &err);
+			       (size_t)o->n_forwards, o->monitor, c->namespaces, &err);
 	if (r < 0)
 		die(GW_EXIT_USAGE, "%s", err.msg);
 	if (r == 1) {

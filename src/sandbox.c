@@ -303,12 +303,13 @@ static int build_ruleset(const struct gw_config *cfg, const struct gw_runtime *r
 {
 	log_debug("landlock: ABI %d", abi);
 	uint64_t fs = landlock_fs_rights_for_abi(abi);
-	uint64_t net = 0;
-	if (!rt->netns) {
-		net = landlock_net_rights_for_abi(abi);
-		if (cfg->network.allow_local_binding)
-			net &= ~GW_LL_NET_BIND_TCP;
-	}
+	uint64_t net = landlock_net_rights_for_abi(abi);
+	/* With traffic capture every outbound connection is redirected to
+	 * greywall's proxy by the namespace, whatever its port. */
+	if (rt->netns)
+		net &= ~GW_LL_NET_CONNECT_TCP;
+	if (cfg->network.allow_local_binding)
+		net &= ~GW_LL_NET_BIND_TCP;
 	_cleanup_close_ int rfd = landlock_ruleset_create(fs, net, landlock_scopes_for_abi(abi));
 	if (rfd < 0) {
 		log_error_errno(rfd, "landlock: cannot create a ruleset");

@@ -140,6 +140,97 @@ else
 fi
 wait "$bg"
 
+# ===== namespace mode: every connection is captured ===========================
+# No proxy variables needed: the sandbox's network namespace redirects every
+# TCP connection and all DNS to greywall (tun0 + nftables).
+gwns() { as_user "$GW" -s "$CONF" "$@"; }
+NP=(env -u ALL_PROXY -u all_proxy -u HTTP_PROXY -u http_proxy -u HTTPS_PROXY -u https_proxy)
+if [ ! -x /usr/bin/bwrap ] || ! gwns -- true >/dev/null 2>&1; then
+	if can_skip; then
+		t_skip "capture in the namespace mode" "bubblewrap or user namespaces unavailable"
+	else
+		t_not_ok "capture in the namespace mode" "$(gwns -- true 2>&1)"
+	fi
+else
+	expect_out "capture: curl without proxy variables reaches an allowed name" "hello-from-test-server" \
+		gwns -- "${NP[@]}" "${CURL[@]}" "$U_HTTP"
+	expect_fail_out "capture: a denied name does not even resolve" "denied denied\.test \(DNS\)" \
+		gwns -m -- "${NP[@]}" "${CURL[@]}" "http://denied.test:$HTTP_PORT/hello.txt"
+	expect_out "capture: python urllib with no proxy" "hello-from-test-server" gwns -- "${NP[@]}" python3 -c \
+		"import urllib.request as u; print(u.build_opener(u.ProxyHandler({})).open('$U_HTTP', timeout=10).read().decode())"
+	expect_out "capture: node fetch (which ignores proxy variables)" "hello-from-test-server" gwns -- node -e \
+		"fetch('$U_HTTP').then(r => r.text()).then(t => console.log(t)).catch(e => { console.log(String(e.cause || e)); process.exit(1); })"
+	expect_fail_out "capture: node fetch of a denied name fails" "ENOTFOUND|EAI_AGAIN" gwns -- node -e \
+		"fetch('http://denied.test:$HTTP_PORT/hello.txt').then(r => r.text()).then(t => console.log(t)).catch(e => { console.log(String(e.cause || e)); process.exit(1); })"
+	expect_out "capture: git clone over HTTP" "^readme$" gwns -- "${NP[@]}" sh -c \
+		"git clone -q http://allowed.test:$HTTP_PORT/repo.git sub/clone2 && cat sub/clone2/README"
+	rm -rf "$WS/sub/clone2"
+	expect_fail_out "capture: an IP-literal connection is refused" "denied 192\.0\.2\.1:80 .*IP address" \
+		gwns -m -- "${NP[@]}" "${CURL[@]}" "http://192.0.2.1/"
+	expect_out "capture: TLS with the matching SNI passes" "^ok HTTP/1.. 200" \
+		gwns -- python3 "$T/bin/netprobe.py" tls-direct allowed.test "$HTTPS_PORT" allowed.test "$T/conf/ca.pem"
+	expect_out "capture: TLS whose SNI names another host is cut off" "^refused" \
+		gwns -- python3 "$T/bin/netprobe.py" tls-direct allowed.test "$HTTPS_PORT" other.test "$T/conf/ca.pem"
+	expect_out "capture: plain HTTP whose Host names another host is cut off" "^refused" \
+		gwns -- python3 "$T/bin/netprobe.py" http-direct allowed.test "$HTTP_PORT" other.test
+	expect_out "capture: DNS to 8.8.8.8 is answered by greywall: NXDOMAIN for a denied name" "^ok rcode 3" \
+		gwns -- python3 "$T/bin/netprobe.py" dns 8.8.8.8 denied.test
+	expect_out "capture: DNS over TCP to a hard-coded resolver too" "^ok rcode 3" \
+		gwns -- python3 "$T/bin/netprobe.py" dns 9.9.9.9 evil.test tcp
+	expect_out "capture: an allowed name gets an address" "^ok rcode 0 answers 1" \
+		gwns -- python3 "$T/bin/netprobe.py" dns 8.8.8.8 allowed.test
+	expect_out "capture: UDP to another port fails at once" "PermissionError" gwns -- python3 -c \
+		"import socket; s=socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+try: s.sendto(b'x', ('8.8.8.8', 9999))
+except OSError as e: print(type(e).__name__)"
+	expect_out "capture: ICMP and raw sockets fail" "^(PermissionError ?){2}$" gwns -- python3 -c \
+		"import socket
+out = []
+for t, p in ((socket.SOCK_DGRAM, socket.IPPROTO_ICMP), (socket.SOCK_RAW, socket.IPPROTO_ICMP)):
+    try: socket.socket(socket.AF_INET, t, p).sendto(b'\x08\0\xf7\xff\0\0\0\0', ('8.8.8.8', 0)); out.append('sent')
+    except OSError as e: out.append(type(e).__name__)
+print(' '.join(out))"
+	expect_out "capture: IPv6 fails fast" "OSError|unreachable" gwns -- python3 -c \
+		"import socket
+try: socket.create_connection(('2001:db8::1', 80), timeout=3)
+except OSError as e: print('OSError', e)"
+
+	# N4: with a real resolver behind greywall, a denied name never reaches it.
+	python3 "$HERE/dnsserv.py" "$T/dnsport" "$T/dns.log" allowed.test >/dev/null 2>&1 &
+	PIDS+=($!)
+	for i in $(seq 1 100); do [ -s "$T/dnsport" ] && break; sleep 0.05; done
+	DNSCONF=$T/conf/dns.json
+	cat >"$DNSCONF" <<JSON
+{ "network": { "allowedDomains": ["allowed.test"], "allowLocalOutbound": true,
+               "dnsAddr": "127.0.0.1:$(cat "$T/dnsport")" },
+  "filesystem": { "allowRead": ["$T/bin"] } }
+JSON
+	chmod 644 "$DNSCONF"
+	out=$(GREYWALL_TEST_HOSTS= as_user "$GW" -s "$DNSCONF" -- python3 "$T/bin/netprobe.py" dns 8.8.8.8 secret-data.denied.test 2>&1)
+	out2=$(GREYWALL_TEST_HOSTS= as_user "$GW" -s "$DNSCONF" -- "${NP[@]}" "${CURL[@]}" "$U_HTTP" 2>&1)
+	if printf '%s' "$out" | grep -q "^ok rcode 3" && ! grep -q secret "$T/dns.log" 2>/dev/null &&
+		grep -q '^allowed.test$' "$T/dns.log" && [ "$out2" = hello-from-test-server ]; then
+		t_ok "capture: a denied name's query never reaches the resolver (dnsAddr is used for allowed ones)"
+	else
+		t_not_ok "DNS exfiltration" "$out" "$out2" "resolver saw: $(tr '\n' ' ' <"$T/dns.log" 2>/dev/null)"
+	fi
+
+	# Fail closed: when the supervisor dies, so does the sandbox.
+	as_user "$GW" -s "$CONF" -- sh -c 'echo $$ > sub/pid; while sleep 0.1; do :; done' &
+	bg=$!
+	for i in $(seq 1 100); do [ -s "$WS/sub/pid" ] && break; sleep 0.05; done
+	# The supervisor (and its namespace keeper, a fork with the same
+	# command line); bubblewrap and the command have other ones.
+	pkill -9 -f "^$GW -s $CONF -- sh"
+	{ wait "$bg"; } 2>/dev/null
+	sleep 0.3
+	inner=$(cat "$WS/sub/pid" 2>/dev/null)
+	left=$(pgrep -f 'while sleep 0.1' || true)
+	[ -z "$left" ] && t_ok "capture: killing the supervisor ends the sandbox (nothing keeps a network)" ||
+		t_not_ok "sandbox outlived its supervisor" "left: $left (inner $inner)"
+	rm -f "$WS/sub/pid"
+fi
+
 # ===== greywall proxy, standalone ===============================================
 SP=$(free_port)
 STAND=$T/conf/standalone.json

@@ -10,6 +10,11 @@ usage:
                                           GET per HOST header
   netprobe.py connect-in-connect NAME PORT INNER
                                           HTTP CONNECT, then CONNECT inside
+  netprobe.py tls-direct NAME PORT SNI CAFILE
+                                          the same without a proxy (captured)
+  netprobe.py http-direct NAME PORT HOST...
+                                          the same without a proxy (captured)
+  netprobe.py dns SERVER NAME [tcp]      one A query; prints the rcode
   netprobe.py greet HOST PORT             SOCKS5 greeting offering only
                                           "no authentication"
   netprobe.py many N NAME PORT            N concurrent SOCKS5 connections to
@@ -74,8 +79,12 @@ def read_all(s):
         out += chunk
 
 
-def probe_tls(name, port, sni, cafile):
-    s = socks_connect(name, int(port))
+def direct_connect(name, port):
+    return socket.create_connection((name, port), timeout=TIMEOUT)
+
+
+def probe_tls(name, port, sni, cafile, connect=socks_connect):
+    s = connect(name, int(port))
     ctx = ssl.create_default_context(cafile=cafile)
     t = ctx.wrap_socket(s, server_hostname=sni)
     t.sendall(b"GET /hello.txt HTTP/1.1\r\nHost: %s\r\nConnection: close\r\n\r\n" % sni.encode())
@@ -83,8 +92,8 @@ def probe_tls(name, port, sni, cafile):
     return "ok " + out.split(b"\r\n")[0].decode() if out else "refused: empty"
 
 
-def probe_http(name, port, *hosts):
-    s = socks_connect(name, int(port))
+def probe_http(name, port, *hosts, connect=socks_connect):
+    s = connect(name, int(port))
     # The last request closes the connection, so that reading ends.
     req = b"".join(b"GET /hello.txt HTTP/1.1\r\nHost: %s\r\n%s\r\n"
                    % (h.encode(), b"Connection: close\r\n" if i == len(hosts) - 1 else b"")
@@ -114,6 +123,29 @@ def probe_cic(name, port, inner):
     s.sendall(("CONNECT %s HTTP/1.1\r\nHost: %s\r\n\r\n" % (inner, inner)).encode())
     out, err = read_all(s)
     return "ok inner answered" if out else "refused: %s" % (err or "closed")
+
+
+def probe_dns(server, name, tcp=None):
+    import random
+    import struct
+    qid = random.randrange(65536)
+    q = struct.pack("!HHHHHH", qid, 0x0100, 1, 0, 0, 0)
+    q += b"".join(bytes([len(p)]) + p.encode() for p in name.split(".")) + b"\0"
+    q += struct.pack("!HH", 1, 1)
+    if tcp:
+        s = socket.create_connection((server, 53), timeout=TIMEOUT)
+        s.sendall(struct.pack("!H", len(q)) + q)
+        n = struct.unpack("!H", recv_exact(s, 2))[0]
+        a = recv_exact(s, n)
+    else:
+        s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        s.settimeout(TIMEOUT)
+        s.sendto(q, (server, 53))
+        a = s.recv(4096)
+    if struct.unpack("!H", a[:2])[0] != qid:
+        return "refused: wrong id"
+    rcode = a[3] & 15
+    return "ok rcode %d answers %d" % (rcode, struct.unpack("!H", a[6:8])[0])
 
 
 def probe_greet(host, port):
@@ -153,7 +185,9 @@ def main():
     socket.setdefaulttimeout(TIMEOUT)
     cmd, args = sys.argv[1], sys.argv[2:]
     fn = {"tls": probe_tls, "http": probe_http, "connect-in-connect": probe_cic,
-          "greet": probe_greet, "many": probe_many}[cmd]
+          "greet": probe_greet, "many": probe_many, "dns": probe_dns,
+          "tls-direct": lambda *a: probe_tls(*a, connect=direct_connect),
+          "http-direct": lambda *a: probe_http(*a, connect=direct_connect)}[cmd]
     try:
         print(fn(*args))
     except Exception as e:  # noqa: BLE001 - the probe's answer
