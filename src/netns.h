@@ -1,8 +1,10 @@
 /* netns.h: the sandbox's private network namespace.
  *
  * A small child of the supervisor, the "keeper", creates a user namespace
- * and a network namespace, brings up loopback, drops every capability and
- * then stays alive for the whole run.  It never runs inside the sandbox's
+ * and a network namespace, brings up loopback, sets up traffic capture
+ * when asked (capture.h: tun0, routes, nftables, and the sockets the
+ * redirects lead to, which it hands to the supervisor), drops every
+ * capability and then stays alive for the whole run.  It never runs inside the sandbox's
  * mount or PID namespace and it runs no other program.  Its one job after
  * setup is to make sockets inside the namespace on request and pass them
  * back over a socketpair (SCM_RIGHTS): the supervisor, which stays in the

@@ -204,7 +204,8 @@ static int send_approved(struct conn *c)
 		c->hs_off += (size_t)n;
 	}
 	size_t rest = c->hs_len - c->frame_pos;
-	memmove(c->hs, c->hs + c->frame_pos, rest);
+	if (rest)
+		memmove(c->hs, c->hs + c->frame_pos, rest);
 	c->hs_len = rest;
 	c->hs_off = c->frame_pos = 0;
 	return 1;
