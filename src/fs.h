@@ -47,8 +47,9 @@ struct fs_dirnames {
 };
 
 /* Read every name of `dirfd` (opened O_RDONLY|O_DIRECTORY, at its start).
- * Returns 0, -E2BIG when the records exceed `max_bytes` (a directory too
- * big to be worth it), or -errno; *out is empty on failure. */
+ * Returns 0, -E2BIG when reading them needs a buffer of more than
+ * `max_bytes` (a directory too big to be worth it), or -errno; *out is
+ * empty on failure. */
 int fs_dirnames_read(int dirfd, size_t max_bytes, struct fs_dirnames *out);
 /* Whether the listing holds the name made of the `len` bytes at `name`. */
 bool fs_dirnames_has(const struct fs_dirnames *d, const char *name, size_t len);
