@@ -5,7 +5,11 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <linux/fs.h>
+#include <linux/magic.h>
 #include <linux/openat2.h>
+#include <sys/ioctl.h>
+#include <sys/statfs.h>
 #include <sys/syscall.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,6 +21,9 @@
 
 #define MAX_SYMLINKS 40
 #define MAX_REMOVE_DEPTH 256
+/* Room for at least one getdents64() record (a 255-byte name plus its
+ * header): a smaller buffer makes the call fail with EINVAL. */
+#define DIRENT_ROOM 512
 
 char *fs_normalize(const char *p)
 {
@@ -264,6 +271,135 @@ int fs_remove_tree(int parent_fd, const char *name)
 	if (fstat(parent_fd, &st) < 0)
 		return -errno;
 	return remove_entry(parent_fd, name, 0, st.st_dev);
+}
+
+/* `path` (absolute, not normalised: "..", "." allowed) when no component
+ * is a symlink: the kernel then resolved every ".." to the lexical parent,
+ * so the normalised string is what realpath() returns.  NULL otherwise. */
+static char *canonical_without_links(const char *path)
+{
+	struct open_how how = {
+		.flags = O_PATH | O_CLOEXEC,
+		.resolve = RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS,
+	};
+	int fd = (int)syscall(SYS_openat2, AT_FDCWD, path, &how, sizeof how);
+	if (fd < 0)
+		return NULL;
+	close(fd);
+	return fs_normalize(path);
+}
+
+/* `link`'s target as a path: absolute targets as they are, relative ones
+ * after the link's lexical directory (canonical_without_links() checks
+ * that this directory is the physical one). */
+static char *join_target(const char *link, const char *target)
+{
+	if (target[0] == '/')
+		return xstrdup(target);
+	const char *slash = strrchr(link, '/');
+	return xasprintf("%.*s/%s", (int)(slash - link), link, target);
+}
+
+char *fs_link_target(const char *link)
+{
+	char target[PATH_MAX];
+	ssize_t n = readlink(link, target, sizeof target);
+	if (n < 0)
+		return NULL;
+	if (link[0] != '/' || (size_t)n >= sizeof target)
+		return realpath(link, NULL);
+	target[n] = '\0';
+	_cleanup_free_ char *joined = join_target(link, target);
+	char *canon = canonical_without_links(joined);
+	/* A further symlink (or a dangling one): let realpath() walk it. */
+	return canon ? canon : realpath(link, NULL);
+}
+
+static int cmp_name(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+int fs_dirnames_read(int dirfd, size_t max_bytes, struct fs_dirnames *out)
+{
+	*out = (struct fs_dirnames){ 0 };
+	size_t cap = 32768, len = 0;
+	_cleanup_free_ char *buf = xmalloc(cap);
+	for (;;) {
+		if (cap - len < DIRENT_ROOM) {
+			if (cap >= max_bytes)
+				return -E2BIG;
+			cap *= 2;
+			buf = xrealloc(buf, cap);
+		}
+		ssize_t n = getdents64(dirfd, buf + len, cap - len);
+		if (n < 0)
+			return -errno;
+		if (n == 0)
+			break;
+		len += (size_t)n;
+		if (len > max_bytes)
+			return -E2BIG;
+	}
+	size_t count = 0;
+	for (size_t off = 0; off < len; off += ((struct dirent64 *)(buf + off))->d_reclen)
+		count++;
+	out->sorted = xcalloc(count + 1, sizeof *out->sorted);
+	for (size_t off = 0; off < len; off += ((struct dirent64 *)(buf + off))->d_reclen)
+		out->sorted[out->n++] = ((struct dirent64 *)(buf + off))->d_name;
+	qsort(out->sorted, out->n, sizeof *out->sorted, cmp_name);
+	out->buf = steal_pointer(&buf);
+	return 0;
+}
+
+bool fs_dirnames_has(const struct fs_dirnames *d, const char *name, size_t len)
+{
+	size_t lo = 0, hi = d->n;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		const char *s = d->sorted[mid];
+		int c = strncmp(s, name, len);
+		if (c == 0 && s[len] != '\0')
+			c = 1; /* s is longer: it sorts after name */
+		if (c == 0)
+			return true;
+		if (c < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return false;
+}
+
+void fs_dirnames_free(struct fs_dirnames *d)
+{
+	free(d->sorted);
+	free(d->buf);
+	*d = (struct fs_dirnames){ 0 };
+}
+
+/* A listing says nothing about what a lookup may find elsewhere: procfs
+ * answers lookups of thread ids it does not list, autofs and FUSE make
+ * names up on lookup, vfat, cifs and case-folding directories (ext4, f2fs,
+ * tmpfs) match other spellings, xfs can be formatted ASCII-case-insensitive.
+ * ext2/3/4, btrfs and tmpfs look names up byte for byte unless the
+ * directory carries the casefold flag. */
+bool fs_dir_lookup_exact(int dirfd)
+{
+	struct statfs sf;
+	if (fstatfs(dirfd, &sf) < 0)
+		return false;
+	switch (sf.f_type) {
+	case EXT4_SUPER_MAGIC:
+	case BTRFS_SUPER_MAGIC:
+	case TMPFS_MAGIC:
+		break;
+	default:
+		return false;
+	}
+	/* The kernel reads and writes an int, whatever the ioctl number says. */
+	int flags = 0;
+	return ioctl(dirfd, FS_IOC_GETFLAGS, &flags) == 0 && !(flags & FS_CASEFOLD_FL);
 }
 
 char *fs_self_exe(void)

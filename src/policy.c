@@ -186,7 +186,7 @@ static void add_under(struct gw_fs_spec *spec, const char *dir, const char *cons
 		      uint64_t access, int deny_kind)
 {
 	for (size_t i = 0; names[i]; i++) {
-		_cleanup_free_ char *p = xasprintf("%s/%s", dir, names[i]);
+		_cleanup_free_ char *p = xstrcat3(dir, "/", names[i]);
 		if (deny_kind == GW_DENY_WRITE)
 			fs_spec_protect(spec, p);
 		else if (deny_kind)
@@ -213,13 +213,11 @@ static void add_system(struct gw_fs_spec *spec, const struct gw_config *cfg)
 	 * /usr: grant the file they point to, not its directory. */
 	const char *etc_links[] = { "/etc/resolv.conf", "/etc/localtime", NULL };
 	for (size_t i = 0; etc_links[i]; i++) {
-		struct stat lst;
-		if (lstat(etc_links[i], &lst) < 0 || !S_ISLNK(lst.st_mode))
-			continue; /* a plain file in /etc, granted with it */
-		char *real = realpath(etc_links[i], NULL);
+		/* NULL for a plain file in /etc (granted with it), a missing
+		 * or a dangling link. */
+		_cleanup_free_ char *real = fs_link_target(etc_links[i]);
 		if (real && !fs_is_beneath(real, "/etc") && !fs_is_beneath(real, "/usr"))
 			fs_spec_grant(spec, real, GW_LL_FS_READ_FILE, true);
-		free(real);
 	}
 }
 

@@ -16,6 +16,9 @@ void *xcalloc(size_t n, size_t size) __attribute__((malloc, returns_nonnull));
 void *xrealloc(void *p, size_t n) __attribute__((returns_nonnull));
 char *xstrdup(const char *s) __attribute__((malloc, returns_nonnull, nonnull));
 char *xstrndup(const char *s, size_t n) __attribute__((malloc, returns_nonnull, nonnull));
+/* a, b and c end to end: xasprintf("%s%s%s", ...) without the format
+ * parsing, for the joins of paths that policy planning does by the dozen. */
+char *xstrcat3(const char *a, const char *b, const char *c) __attribute__((malloc, returns_nonnull, nonnull));
 char *xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2), malloc, returns_nonnull));
 char *xvasprintf(const char *fmt, va_list ap) __attribute__((format(printf, 1, 0), malloc, returns_nonnull));
 
