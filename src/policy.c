@@ -100,6 +100,46 @@ static bool has_glob(const char *s)
 	return strpbrk(s, "*?[") != NULL;
 }
 
+/* The working and home directories are literal names: inside a pattern
+ * their glob characters must be escaped, or a workspace named
+ * "/tmp/app[1]" would make ".env.*" match nothing there (and deny
+ * nothing). */
+static char *glob_escape(const char *s)
+{
+	char *out = xmalloc(2 * strlen(s) + 1), *o = out;
+	for (; *s; s++) {
+		if (strchr("*?[]\\", *s))
+			*o++ = '\\';
+		*o++ = *s;
+	}
+	*o = '\0';
+	return out;
+}
+
+/* The first glob character that is not escaped, or NULL. */
+static const char *first_glob(const char *p)
+{
+	for (; *p; p++) {
+		if (*p == '\\' && p[1])
+			p++;
+		else if (strchr("*?[", *p))
+			return p;
+	}
+	return NULL;
+}
+
+static char *glob_unescape(const char *p, size_t len)
+{
+	char *out = xmalloc(len + 1), *o = out;
+	for (size_t i = 0; i < len; i++) {
+		if (p[i] == '\\' && i + 1 < len)
+			i++;
+		*o++ = p[i];
+	}
+	*o = '\0';
+	return out;
+}
+
 /* nftw() has no user pointer: the walk is single-threaded, so a file-scope
  * context is safe. */
 static struct expand_ctx *walk_ctx;
@@ -122,7 +162,7 @@ static int walk_cb(const char *path, const struct stat *st, int type, struct FTW
  * match whole paths (fnmatch without FNM_PATHNAME lets '*' match '/'). */
 static bool expand_doublestar(struct expand_ctx *c, const char *pattern)
 {
-	_cleanup_free_ char *root = xstrndup(pattern, (size_t)(strpbrk(pattern, "*?[") - pattern));
+	_cleanup_free_ char *root = glob_unescape(pattern, (size_t)(first_glob(pattern) - pattern));
 	char *slash = strrchr(root, '/');
 	if (slash)
 		slash[slash == root ? 1 : 0] = '\0';
@@ -134,17 +174,18 @@ static bool expand_doublestar(struct expand_ctx *c, const char *pattern)
 	return r != FTW_STOP;
 }
 
-/* Returns false when the expansion may be incomplete (walk bound reached,
- * unreadable directory): a caller expanding a deny must not go on with a
- * partial list. */
-static bool expand_pattern(struct expand_ctx *c, const char *abs)
+/* Expand pattern (escaped as glob(3) reads it).  Returns false when the
+ * expansion may be incomplete (walk bound reached, unreadable directory):
+ * a caller expanding a deny must not go on with a partial list. */
+static bool expand_pattern(struct expand_ctx *c, const char *pattern)
 {
-	_cleanup_free_ char *p = xstrdup(abs);
+	_cleanup_free_ char *p = xstrdup(pattern);
 	/* "dir" + slash + double star means the whole tree, which a rule on dir already is. */
 	while (gw_str_has_suffix(p, "/**") && strlen(p) > 3)
 		p[strlen(p) - 3] = '\0';
-	if (!has_glob(p)) {
-		add_expanded(c, p);
+	if (!first_glob(p)) {
+		_cleanup_free_ char *lit = glob_unescape(p, strlen(p));
+		add_expanded(c, lit);
 		return true;
 	}
 	if (strstr(p, "**"))
@@ -166,15 +207,21 @@ static int add_list(struct gw_fs_spec *spec, char **list, const char *key, uint6
 		_cleanup_free_ char *abs = fs_absolutize(list[i], rt->cwd, rt->home);
 		if (!abs)
 			return gw_error_set(err, -EINVAL, "%s: \"%s\": HOME is not set", key, list[i]);
+		/* The pattern: the entry's own glob characters, none of the
+		 * directories it is relative to. */
+		_cleanup_free_ char *ecwd = glob_escape(rt->cwd);
+		_cleanup_free_ char *ehome = rt->home ? glob_escape(rt->home) : NULL;
+		_cleanup_free_ char *pat = has_glob(list[i]) ? fs_absolutize(list[i], ecwd, ehome)
+							     : glob_escape(abs);
 		struct expand_ctx c = { spec, access, deny_kind, NULL, 0 };
-		bool complete = expand_pattern(&c, abs);
+		bool complete = expand_pattern(&c, pat);
 		if (deny_kind && !complete)
 			return gw_error_set(err, -E2BIG, "%s: \"%s\": cannot expand the pattern completely "
 					    "(too many entries, or an unreadable directory); name the paths explicitly",
 					    key, list[i]);
 		/* A deny is also taken literally: "[WIP] notes" is a file name
 		 * as well as a pattern. */
-		if (deny_kind && has_glob(abs))
+		if (deny_kind && has_glob(list[i]))
 			fs_spec_deny(spec, abs, deny_kind);
 		if (c.matches == 0)
 			log_debug("%s: \"%s\" matches nothing", key, list[i]);
@@ -226,7 +273,8 @@ static void add_env_files(struct gw_fs_spec *spec, const char *cwd)
 	_cleanup_free_ char *pat = xasprintf("%s/.env", cwd);
 	fs_spec_deny(spec, pat, GW_DENY_READ);
 	free(pat);
-	pat = xasprintf("%s/.env.*", cwd);
+	_cleanup_free_ char *dir = glob_escape(cwd);
+	pat = xasprintf("%s/.env.*", dir);
 	glob_t g;
 	if (glob(pat, GLOB_NOSORT | GLOB_PERIOD, NULL, &g) == 0) {
 		for (size_t i = 0; i < g.gl_pathc; i++)

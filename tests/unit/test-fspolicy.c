@@ -14,9 +14,11 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "config.h"
 #include "fs.h"
 #include "fspolicy.h"
 #include "landlock.h"
+#include "policy.h"
 #include "tap.h"
 
 static char root[64];
@@ -572,6 +574,40 @@ static int count_fds(void)
 	return n;
 }
 
+static bool spec_denies(const struct gw_fs_spec *s, const char *path)
+{
+	for (size_t i = 0; i < s->n_denies; i++)
+		if (strcmp(s->denies[i].path, path) == 0)
+			return true;
+	return false;
+}
+
+/* A workspace whose name has glob characters: they are part of the name,
+ * not of the patterns that are relative to it. */
+TEST(glob_characters_in_the_workspace_name)
+{
+	setup_tree();
+	mkd("ws[1]");
+	mkfile("ws[1]/.env.local", "K=1");
+	mkfile("ws[1]/secret.txt", "s");
+	mkfile("ws[1]/notes.txt", "n");
+	struct gw_config cfg;
+	config_init(&cfg);
+	char *deny[] = { "sec*.txt", "notes.txt", NULL };
+	cfg.filesystem.deny_read = deny;
+	struct gw_runtime rt = { .cwd = at("ws[1]") };
+	struct gw_fs_spec spec = { 0 };
+	struct gw_error err = { 0 };
+	ASSERT_EQ(0, policy_build_fs(&cfg, &rt, &spec, &err));
+	ASSERT_TRUE(spec_denies(&spec, at("ws[1]/.env.local")));
+	ASSERT_TRUE(spec_denies(&spec, at("ws[1]/secret.txt")));
+	ASSERT_TRUE(spec_denies(&spec, at("ws[1]/notes.txt")));
+	ASSERT_TRUE(spec_denies(&spec, at("ws[1]/sec*.txt"))); /* the literal name too */
+	ASSERT_FALSE(spec_denies(&spec, at("ws[1]/notes.txt/sec*.txt")));
+	fs_spec_free(&spec);
+	rm_tree();
+}
+
 TEST(plan_free_closes_every_fd)
 {
 	setup_protected_tree();
@@ -606,6 +642,7 @@ int main(void)
 	RUN(dir_lookup_exact);
 	RUN(listing_gives_the_plan_of_lookups);
 	RUN(unlistable_directory_keeps_protections);
+	RUN(glob_characters_in_the_workspace_name);
 	RUN(plan_free_closes_every_fd);
 	return tap_done();
 }
