@@ -286,8 +286,9 @@ static const char *ways_out =
 static char *diagnose(const struct status_msg *st)
 {
 	if (st->stage == ST_CAPTURE)
-		return xasprintf("cannot set up traffic capture in the sandbox's network namespace, "
-				 "so it would have no network: %.*s", (int)sizeof st->msg, st->msg);
+		return xasprintf("cannot set up traffic capture in the sandbox's network namespace "
+				 "(greywall does not start a sandbox whose traffic it cannot see): %.*s",
+				 (int)sizeof st->msg, st->msg);
 	const char *what = st->stage == ST_UNSHARE ? "cannot create a user namespace"
 			   : st->stage == ST_MAPS   ? "cannot set up the user namespace's id maps"
 			   : st->stage == ST_LOOPBACK ? "cannot configure the network namespace"
@@ -452,7 +453,7 @@ void netns_close(struct gw_netns *ns)
 
 int netns_probe(struct gw_error *err)
 {
-	struct gw_netns ns;
+	struct gw_netns ns = GW_NETNS_INIT;
 	int r = netns_create(&ns, err);
 	if (r == 0)
 		netns_close(&ns);

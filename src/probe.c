@@ -16,6 +16,7 @@
 #include "fs.h"
 #include "gw-version.h"
 #include "landlock.h"
+#include "capture.h"
 #include "netns.h"
 #include "nsrun.h"
 #include "seccomp-filter.h"
@@ -121,13 +122,20 @@ void features_probe(struct gw_features *f)
 	_cleanup_free_ char *bwrap = nsrun_find_bwrap(NULL);
 	f->bwrap = bwrap != NULL;
 	f->dev_net_tun = access("/dev/net/tun", F_OK) == 0;
+	if (f->userns) {
+		struct gw_error err = { 0 };
+		f->capture = capture_probe(&err) == 0;
+		if (!f->capture)
+			snprintf(f->capture_why, sizeof f->capture_why, "%s", err.msg ? err.msg : "");
+		gw_error_clear(&err);
+	}
 	if (f->userns && f->bwrap)
 		probe_ns_sandbox(f);
 }
 
 bool features_ns_ok(const struct gw_features *f)
 {
-	return f->userns && f->bwrap && f->ns_sandbox;
+	return f->userns && f->bwrap && f->ns_sandbox && f->capture;
 }
 
 bool features_nobwrap_ok(const struct gw_features *f)
@@ -154,6 +162,7 @@ void features_print_linux(FILE *out, const struct gw_features *f)
 	fprintf(out, "  User namespaces: %s\n", tf(f->userns));
 	fprintf(out, "  Bubblewrap (bwrap): %s\n", tf(f->bwrap));
 	fprintf(out, "  /dev/net/tun: %s\n", tf(f->dev_net_tun));
+	fprintf(out, "  Traffic capture (nftables redirect): %s\n", tf(f->capture));
 	fprintf(out, "\nFeature Status:\n");
 	fprintf(out, "  %s --no-bwrap sandbox (Landlock + seccomp)%s\n",
 		features_nobwrap_ok(f) ? "✓" : "✗",
@@ -200,6 +209,8 @@ int features_check(FILE *out)
 	line(out, f.seccomp_works, "seccomp", "required; CONFIG_SECCOMP_FILTER");
 	line(out, f.userns, "user + network namespaces", f.userns_why);
 	line(out, f.bwrap, "bubblewrap", "needed by the default mode: apt install bubblewrap");
+	if (f.userns)
+		line(out, f.capture, "traffic capture (nftables NAT redirect, conntrack)", f.capture_why);
 	if (f.userns && f.bwrap)
 		line(out, f.ns_sandbox, "namespace sandbox runs a command", f.ns_why);
 	bool ok = features_nobwrap_ok(&f);

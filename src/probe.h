@@ -17,6 +17,9 @@ struct gw_features {
 	bool ns_sandbox;        /* `greywall -- true` really ran in the namespace sandbox */
 	char ns_why[512];       /* if not: its first error line */
 	bool dev_net_tun;       /* /dev/net/tun exists */
+	bool capture;           /* traffic capture (tun0/lo route, nftables redirect,
+				 * sockets) was set up in a throwaway namespace */
+	char capture_why[512];
 };
 
 void features_probe(struct gw_features *f);

@@ -465,6 +465,10 @@ static int capture_dest(struct conn *c)
 	}
 	uint16_t port;
 	c->literal = true;
+	/* A connection made straight to the capture listener inside the
+	 * namespace (loopback is not redirected) has no destination. */
+	if (ntohl(in->sin_addr.s_addr) >> 24 == 127)
+		return -EDESTADDRREQ;
 	return netpolicy_host_of_addr((struct sockaddr *)in, c->host, sizeof c->host, &port);
 }
 

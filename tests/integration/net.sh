@@ -3,13 +3,14 @@
 # sandboxed run, and `greywall proxy` standalone), driven by real clients
 # (curl, python3, git) against loopback HTTP/HTTPS/echo servers.  TAP.
 #
-# usage: net.sh PATH/TO/greywall
+# usage: net.sh PATH/TO/greywall DIR/WITH/HELPERS
 #
 # Test names (allowed.test, denied.test, ...) resolve to 127.0.0.1 through
 # GREYWALL_TEST_HOSTS, greywall's test-only resolver setting (resolver.h);
 # the policy lets allowed names reach loopback with allowLocalOutbound.
 set -u
 GW_BUILT=$1
+HELPERS=$2
 HERE=$(cd "$(dirname "$0")" && pwd)
 . "$HERE/lib.sh"
 
@@ -17,7 +18,7 @@ it_begin gw-net
 it_user
 mkdir -p "$T/bin" "$T/www" "$T/conf" "$T/srv" "$T/home"
 install -m 755 "$GW_BUILT" "$T/bin/"
-install -m 755 "$HERE/netprobe.py" "$T/bin/"
+install -m 755 "$HERE/netprobe.py" "$HELPERS/no-nftables" "$T/bin/"
 GW=$T/bin/greywall
 WS=$T/ws
 mkdir -p "$WS/sub"
@@ -229,6 +230,14 @@ JSON
 	[ -z "$left" ] && t_ok "capture: killing the supervisor ends the sandbox (nothing keeps a network)" ||
 		t_not_ok "sandbox outlived its supervisor" "left: $left (inner $inner)"
 	rm -f "$WS/sub/pid"
+
+	# N17: without nf_tables the sandbox does not start at all.
+	rm -f "$WS/sub/ran"
+	expect "capture: no nf_tables means exit 125" 125 as_user "$T/bin/no-nftables" "$GW" -s "$CONF" -- sh -c ': > sub/ran'
+	expect_fail_out "capture: ...with the reason" "cannot set up traffic capture.*nf_tables|nf_tables.*capture" \
+		as_user "$T/bin/no-nftables" "$GW" -s "$CONF" -- true
+	[ -e "$WS/sub/ran" ] && t_not_ok "capture: the command never ran" || t_ok "capture: the command never ran"
+	expect_out "check names the missing capture" "✗ traffic capture" as_user "$T/bin/no-nftables" "$GW" check
 fi
 
 # ===== greywall proxy, standalone ===============================================
