@@ -23,6 +23,8 @@
 /* Bytes of handshake and first flight kept per connection at most; a
  * ClientHello or request head longer than this is refused. */
 #define GW_HS_MAX 16384
+/* What a connection's buffer starts with (it grows by 4x up to the max). */
+#define GW_HS_FIRST 1024
 
 enum conn_state {
 	ST_FRONT,
@@ -69,7 +71,7 @@ struct conn {
 	/* Client bytes not yet written to the server: the handshake buffer,
 	 * holding what followed the request and then the first flight. */
 	uint8_t *hs;
-	size_t hs_len, hs_off;
+	size_t hs_len, hs_off, hs_cap;
 
 	/* Bytes for the client before relaying starts (SOCKS5/HTTP replies). */
 	uint8_t out[128];

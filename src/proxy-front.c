@@ -15,6 +15,7 @@
 #include <strings.h>
 #include <sys/socket.h>
 
+#include "cleanup.h"
 #include "log.h"
 #include "proxy-conn.h"
 #include "util.h"
@@ -167,6 +168,43 @@ static void socks_done(struct conn *c, int err, bool denied)
 
 /* ---- HTTP ---- */
 
+/* An absolute-URI request is sent rewritten once connected: origin form,
+ * no proxy headers, Connection: close (one request per connection).  Its
+ * Host header, when there is one, must name the URL's host.  false when
+ * the connection was answered and closed. */
+static bool forward_prepare(struct conn *c, const uint8_t *head, size_t len,
+			    const struct gw_http_head *h)
+{
+	if (h->host_header[0]) {
+		const char *v = h->host_header;
+		size_t hl = v[0] == '[' ? strcspn(v, "]") + 1 : strcspn(v, ":");
+		char name[GW_DOMAIN_MAX + 1];
+		const char *why;
+		bool same = c->literal ? strncmp(v, h->host, hl) == 0 && strlen(h->host) == hl
+				       : domain_normalize(v, hl, name, sizeof name, &why) == 0 &&
+					 strcmp(name, c->host) == 0;
+		if (!same) {
+			conn_log_denied(c, "the Host header names another host than the URL");
+			http_answer(c, 400, "Bad Request", NULL, "Host does not match the URL\n");
+			return false;
+		}
+	}
+	uint8_t rew[GW_HS_MAX];
+	int n = http1_build_origin_head(head, len, h, rew, sizeof rew);
+	if (n < 0) {
+		http_answer(c, 431, "Request Header Fields Too Large", NULL, "request head too large\n");
+		return false;
+	}
+	c->hs = xmalloc((size_t)n);
+	memcpy(c->hs, rew, (size_t)n);
+	c->hs_len = c->hs_cap = (size_t)n;
+	c->hs_off = 0;
+	http1_framer_init_after_head(&c->framer, h);
+	c->framed = true;
+	c->framer_done = !http1_has_body(h);
+	return true;
+}
+
 static bool authorized(struct conn *c, const uint8_t *buf, const struct gw_http_head *h)
 {
 	const char *want = proxy_basic_auth(c->px);
@@ -186,11 +224,21 @@ static bool authorized(struct conn *c, const uint8_t *buf, const struct gw_http_
 	return diff == 0;
 }
 
+/* The head, taken out of the socket into a buffer of its own size. */
+static uint8_t *take_head(struct conn *c, const uint8_t *peeked, size_t len)
+{
+	uint8_t *head = xmalloc(len);
+	if (recv(c->cli.fd, head, len, 0) != (ssize_t)len || memcmp(head, peeked, len) != 0) {
+		free(head);
+		return NULL;
+	}
+	return head;
+}
+
 static void http_read(struct conn *c)
 {
-	if (!c->hs)
-		c->hs = xmalloc(GW_HS_MAX);
-	ssize_t n = recv(c->cli.fd, c->hs, GW_HS_MAX, MSG_PEEK);
+	uint8_t buf[GW_HS_MAX];
+	ssize_t n = recv(c->cli.fd, buf, sizeof buf, MSG_PEEK);
 	if (n <= 0) {
 		if (n < 0 && errno == EAGAIN)
 			return;
@@ -198,7 +246,7 @@ static void http_read(struct conn *c)
 		return;
 	}
 	struct gw_http_head h;
-	int r = http1_parse_head(c->hs, (size_t)n, &h);
+	int r = http1_parse_head(buf, (size_t)n, &h);
 	if (r == 0 && n == GW_HS_MAX)
 		r = -E2BIG;
 	if (r == 0)
@@ -211,13 +259,12 @@ static void http_read(struct conn *c)
 		return;
 	}
 	/* Consume the head; a body stays in the socket for the relay. */
-	if (recv(c->cli.fd, c->hs, (size_t)r, 0) != r) {
+	_cleanup_free_ uint8_t *head = take_head(c, buf, (size_t)r);
+	if (!head) {
 		conn_close(c);
 		return;
 	}
-	c->hs_len = (size_t)r;
-	c->hs_off = 0;
-	if (!authorized(c, c->hs, &h)) {
+	if (!authorized(c, head, &h)) {
 		conn_log_denied(c, "bad or missing proxy credential");
 		http_answer(c, 407, "Proxy Authentication Required",
 			    "Proxy-Authenticate: Basic realm=\"greywall\"\r\n", "proxy credential required\n");
@@ -232,27 +279,8 @@ static void http_read(struct conn *c)
 		http_answer(c, 403, "Forbidden", NULL, "bad host name\n");
 		return;
 	}
-	if (c->http_forward) {
-		/* Rewritten now: origin-form, no proxy headers, Connection:
-		 * close (one request per connection), sent once connected. */
-		uint8_t *rew = xmalloc(GW_HS_MAX);
-		int len = http1_build_origin_head(c->hs, c->hs_len, &h, rew, GW_HS_MAX);
-		if (len < 0) {
-			free(rew);
-			http_answer(c, 431, "Request Header Fields Too Large", NULL, "request head too large\n");
-			return;
-		}
-		free(c->hs);
-		c->hs = rew;
-		c->hs_len = (size_t)len;
-		http1_framer_init_after_head(&c->framer, &h);
-		c->framed = true;
-		c->framer_done = !http1_has_body(&h);
-	} else {
-		free(c->hs);
-		c->hs = NULL;
-		c->hs_len = 0;
-	}
+	if (c->http_forward && !forward_prepare(c, head, (size_t)r, &h))
+		return;
 	dial(c);
 }
 

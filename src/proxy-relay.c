@@ -95,10 +95,15 @@ static int check_http_head(struct conn *c, const struct gw_http_head *h)
 	return 1;
 }
 
-/* Does buf start like an HTTP/1 request line?  1 yes, 0 not yet known,
- * -1 no (another protocol, relayed as it is). */
+/* Does buf start like an HTTP/1 request line ("METHOD SP target SP
+ * HTTP/1.")?  1 yes, 0 not yet known, -1 no (another protocol, relayed as
+ * it is).  Random binary data fails within a few bytes (a target is
+ * printable ASCII); a printable line longer than the buffer counts as
+ * HTTP, and is then refused as too long rather than let through
+ * unchecked. */
 static int looks_http(const uint8_t *buf, size_t len)
 {
+	static const char version[] = "HTTP/1.";
 	size_t i = 0;
 	while (i < len && i < 24 && buf[i] >= 'A' && buf[i] <= 'Z')
 		i++;
@@ -108,13 +113,17 @@ static int looks_http(const uint8_t *buf, size_t len)
 		return 0;
 	if (buf[i] != ' ')
 		return -1;
-	const uint8_t *eol = memchr(buf, '\n', len);
-	if (!eol)
+	size_t j = i + 1;
+	while (j < len && buf[j] > ' ' && buf[j] < 0x7f)
+		j++;
+	if (j == len)
 		return len < GW_HS_MAX ? 0 : 1;
-	size_t ll = (size_t)(eol - buf);
-	if (ll && buf[ll - 1] == '\r')
-		ll--;
-	return ll >= 9 && memcmp(buf + ll - 9, " HTTP/", 6) == 0 ? 1 : -1;
+	if (buf[j] != ' ' || j == i + 1)
+		return -1;
+	size_t have = len - j - 1, want = sizeof version - 1;
+	if (memcmp(buf + j + 1, version, have < want ? have : want) != 0)
+		return -1;
+	return have < want ? 0 : 1;
 }
 
 /* 1: accepted; 0: need more bytes; -1: refused (connection gone). */
@@ -234,11 +243,18 @@ static int approve(struct conn *c)
  * stream handled, -1 closed. */
 static int read_client(struct conn *c)
 {
-	if (c->hs_len == GW_HS_MAX) {
-		refuse(c, "request head or ClientHello too large");
-		return -1;
+	if (c->hs_len == c->hs_cap) {
+		if (c->hs_cap == GW_HS_MAX) {
+			refuse(c, "request head or ClientHello too large");
+			return -1;
+		}
+		/* Grown only as a first flight needs it: most fit in the
+		 * first size, and a thousand idle connections must not
+		 * hold 16 KiB each. */
+		c->hs_cap = c->hs_cap * 4 > GW_HS_MAX ? GW_HS_MAX : c->hs_cap * 4;
+		c->hs = xrealloc(c->hs, c->hs_cap);
 	}
-	ssize_t n = recv(c->cli.fd, c->hs + c->hs_len, GW_HS_MAX - c->hs_len, 0);
+	ssize_t n = recv(c->cli.fd, c->hs + c->hs_len, c->hs_cap - c->hs_len, 0);
 	if (n > 0) {
 		c->hs_len += (size_t)n;
 		return 1;
@@ -268,12 +284,15 @@ static int pump_copy(struct conn *c)
 		if (c->checked && !c->framed && c->hs_len == 0) {
 			free(c->hs);
 			c->hs = NULL;
+			c->hs_cap = 0;
 			return 1;
 		}
 		if (c->framer_done || c->c2u.eof)
 			return 0;
-		if (!c->hs)
-			c->hs = xmalloc(GW_HS_MAX);
+		if (!c->hs) {
+			c->hs_cap = GW_HS_FIRST;
+			c->hs = xmalloc(c->hs_cap);
+		}
 		r = read_client(c);
 		if (r <= 0)
 			return r;

@@ -196,6 +196,25 @@ print(' '.join(out))"
 try: socket.create_connection(('2001:db8::1', 80), timeout=3)
 except OSError as e: print('OSError', e)"
 
+	# 1,000 concurrent captured connections, checksummed; the supervisor
+	# holds no descriptor more afterwards than before.
+	rm -f "$WS/sub/started" "$WS/sub/done"
+	gwns -- sh -c ": > sub/started; sleep 1; python3 $T/bin/netprobe.py many-direct 1000 allowed.test $ECHO_PORT > sub/many.out 2>&1; : > sub/done; sleep 2" &
+	bg=$!
+	for i in $(seq 1 100); do [ -e "$WS/sub/started" ] && break; sleep 0.05; done
+	sup=$(pgrep -o -f "^$GW -s $CONF -- sh -c : > sub/started")
+	fd_before=$(ls /proc/$sup/fd 2>/dev/null | wc -l)
+	for i in $(seq 1 1200); do [ -e "$WS/sub/done" ] && break; sleep 0.1; done
+	sleep 0.5
+	fd_after=$(ls /proc/$sup/fd 2>/dev/null | wc -l)
+	rss=$(awk '/VmHWM/ {print $2}' /proc/$sup/status 2>/dev/null)
+	wait "$bg"
+	out=$(cat "$WS/sub/many.out" 2>/dev/null)
+	case $out in "ok 1000/1000 (1000 open at once)"*) t_ok "capture: 1000 concurrent connections relay checksummed data (supervisor peak RSS ${rss:-?} KiB)" ;;
+	*) t_not_ok "capture: 1000 concurrent connections" "$out" ;; esac
+	[ -n "$sup" ] && [ "$fd_after" -le "$fd_before" ] && t_ok "capture: no descriptor leaked ($fd_before before, $fd_after after)" ||
+		t_not_ok "capture: fd leak" "supervisor $sup: before $fd_before, after $fd_after"
+
 	# N4: with a real resolver behind greywall, a denied name never reaches it.
 	python3 "$HERE/dnsserv.py" "$T/dnsport" "$T/dns.log" allowed.test >/dev/null 2>&1 &
 	PIDS+=($!)

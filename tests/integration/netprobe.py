@@ -19,6 +19,8 @@ usage:
                                           "no authentication"
   netprobe.py many N NAME PORT            N concurrent SOCKS5 connections to
                                           an echo server, 64 KiB each, checked
+  netprobe.py many-direct N NAME PORT     the same without a proxy (captured),
+                                          all N open at once (asyncio)
 Every socket has a timeout: a probe never hangs.
 """
 import hashlib
@@ -181,11 +183,49 @@ def probe_many(n, name, port):
     return ("ok" if good == n else "refused") + " %d/%d %s" % (good, n, bad if bad else "")
 
 
+def probe_many_direct(n, name, port):
+    import asyncio
+    import resource
+    n, port = int(n), int(port)
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+
+    async def one(i, opened, go):
+        r, w = await asyncio.wait_for(asyncio.open_connection(name, port), TIMEOUT)
+        opened.append(i)
+        await go.wait()  # every connection is open before any data flows
+        data = hashlib.sha256(b"%d" % i).digest() * 2048  # 64 KiB
+        w.write(data)
+        await w.drain()
+        w.write_eof()
+        got = await asyncio.wait_for(r.read(), 60)
+        w.close()
+        return got == data
+
+    async def run():
+        opened, go = [], asyncio.Event()
+        tasks = [asyncio.ensure_future(one(i, opened, go)) for i in range(n)]
+        for _ in range(600):
+            if len(opened) == n or any(t.done() for t in tasks):
+                break
+            await asyncio.sleep(0.05)
+        at_once = len(opened)
+        go.set()
+        res = await asyncio.gather(*tasks, return_exceptions=True)
+        return at_once, res
+    at_once, res = asyncio.run(run())
+    good = sum(1 for r in res if r is True)
+    bad = [repr(r) for r in res if r is not True][:3]
+    return ("ok" if good == n and at_once == n else "refused") + \
+        " %d/%d (%d open at once) %s" % (good, n, at_once, bad if bad else "")
+
+
 def main():
     socket.setdefaulttimeout(TIMEOUT)
     cmd, args = sys.argv[1], sys.argv[2:]
     fn = {"tls": probe_tls, "http": probe_http, "connect-in-connect": probe_cic,
           "greet": probe_greet, "many": probe_many, "dns": probe_dns,
+          "many-direct": probe_many_direct,
           "tls-direct": lambda *a: probe_tls(*a, connect=direct_connect),
           "http-direct": lambda *a: probe_http(*a, connect=direct_connect)}[cmd]
     try:
