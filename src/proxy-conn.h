@@ -25,6 +25,8 @@
 #define GW_HS_MAX 16384
 /* What a connection's buffer starts with (it grows by 4x up to the max). */
 #define GW_HS_FIRST 1024
+/* A first flight begun must be complete within this. */
+#define GW_FIRST_FLIGHT_MS 15000
 
 enum conn_state {
 	ST_FRONT,

@@ -227,8 +227,12 @@ static int approve(struct conn *c)
 	if (!c->checked) {
 		int r = check_first_flight(c);
 		if (r <= 0) {
-			if (r == 0)
+			/* A first flight that stops halfway is not given the
+			 * idle timeout: it holds a buffer. */
+			if (r == 0) {
 				c->c2u.want_in = true;
+				c->deadline_ms = proxy_now_ms() + GW_FIRST_FLIGHT_MS;
+			}
 			return r;
 		}
 		c->checked = true;
@@ -377,7 +381,9 @@ static void pump(struct conn *c)
 		conn_close(c);
 		return;
 	}
-	if (c->checked)
+	/* Any traffic keeps a connection alive, except while a partial first
+	 * flight is pending (see approve()). */
+	if (c->checked || c->hs_len == 0)
 		c->deadline_ms = proxy_now_ms() + proxy_idle_timeout(c->px);
 	conn_update(c);
 }
@@ -405,7 +411,9 @@ int relay_begin(struct conn *c)
 	c->copying = !c->checked || c->framed || c->hs_len > 0;
 	if (c->http_forward)
 		c->frame_pos = c->hs_len; /* the rewritten head is approved */
-	c->deadline_ms = proxy_now_ms() + (c->checked ? proxy_idle_timeout(c->px) : 15000);
+	/* A client may stay silent while the server speaks (a stream it only
+	 * reads): nothing to check then, so the idle timeout applies. */
+	c->deadline_ms = proxy_now_ms() + proxy_idle_timeout(c->px);
 	pump(c);
 	return 0;
 }

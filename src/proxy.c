@@ -27,6 +27,7 @@
 #include <netinet/tcp.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/timerfd.h>
 #include <time.h>
@@ -203,7 +204,7 @@ static void sweep(struct gw_proxy *px)
 		next = c->next;
 		if (!c->deadline_ms || now < c->deadline_ms)
 			continue;
-		if (c->st == ST_RELAY && c->checked) {
+		if (c->st == ST_RELAY && (c->checked || c->hs_len == 0)) {
 			log_debug("connection %llu idle, closed", (unsigned long long)c->id);
 			conn_close(c);
 		} else if (c->st == ST_CONNECT || c->st == ST_UPSTREAM || c->st == ST_RESOLVE) {
@@ -268,6 +269,15 @@ static void up_cb(struct gw_ev *ev, uint32_t events)
 			err = errno;
 		if (err == 0 && !(events & EPOLLOUT))
 			return;
+		/* An event may be stale (left from the address tried before,
+		 * in the same batch): only a peer address proves the connect. */
+		struct sockaddr_storage peer;
+		socklen_t plen = sizeof peer;
+		if (err == 0 && getpeername(ev->fd, (struct sockaddr *)&peer, &plen) < 0) {
+			if (errno == ENOTCONN)
+				return;
+			err = errno;
+		}
 		if (err) {
 			c->last_err = -err;
 			evloop_close(c->px->loop, &c->up);
@@ -562,8 +572,22 @@ static char *basic_credential(const char *user, const char *pass)
 	return out;
 }
 
+/* Six descriptors per relayed connection (two sockets, two pipes): the
+ * usual soft limit of 1024 would stop the proxy near 170.  A sandboxed
+ * command gets the caller's limit back (supervise.h). */
+static void raise_nofile(void)
+{
+	struct rlimit rl;
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		if (setrlimit(RLIMIT_NOFILE, &rl) < 0)
+			log_debug("cannot raise the open-file limit: %s", strerror(errno));
+	}
+}
+
 int proxy_new(struct gw_evloop *loop, const struct gw_proxy_opts *opts, struct gw_proxy **out)
 {
+	raise_nofile();
 	struct gw_proxy *px = xcalloc(1, sizeof *px);
 	px->loop = loop;
 	px->o = *opts;

@@ -10,6 +10,7 @@
 #include <sched.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/signalfd.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -54,6 +55,7 @@ struct sv {
 	int status;
 	bool exited;
 	bool services_started;
+	struct rlimit nofile;        /* before the services started */
 };
 
 /* What the child needs, computed before fork so that it only makes
@@ -64,6 +66,7 @@ struct child_plan {
 	int slave;                   /* pty slave, or -1 */
 	const int *keep;             /* sorted */
 	size_t n_keep;
+	struct rlimit nofile;        /* RLIMIT_NOFILE before the services started */
 };
 
 int supervise_exit_code(int status)
@@ -124,6 +127,11 @@ static __attribute__((noreturn)) void child_exec(const struct gw_supervise *s,
 	if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 || getppid() != cp->parent)
 		_exit(GW_EXIT_SETUP);
 	sigprocmask(SIG_SETMASK, &cp->orig_mask, NULL);
+	/* The services may have raised greywall's open-file limit (a proxy
+	 * holds six descriptors per connection); the command gets the
+	 * caller's. */
+	if (setrlimit(RLIMIT_NOFILE, &cp->nofile) < 0)
+		child_fail(errno, "restoring the open-file limit");
 	/* A session of its own: no controlling terminal but the pty, so
 	 * /dev/tty and TIOCSTI cannot reach the user's terminal. */
 	if (setsid() < 0)
@@ -342,6 +350,8 @@ static int prepare(struct sv *sv, const sigset_t *set)
 		log_error_errno(r, "cannot start the port relays");
 		return r;
 	}
+	if (getrlimit(RLIMIT_NOFILE, &sv->nofile) < 0)
+		return -errno;
 	if (s->services_start) {
 		r = s->services_start(&sv->loop, s->services_ctx);
 		if (r < 0)
@@ -417,6 +427,7 @@ static int start_child(struct sv *sv, const sigset_t *orig)
 		.orig_mask = *orig,
 		.slave = sv->pty ? pty_slave_fd(sv->pty) : -1,
 		.n_keep = s->n_keep_fds,
+		.nofile = sv->nofile,
 	};
 	_cleanup_free_ int *keep = NULL;
 	if (cp.n_keep) {

@@ -79,6 +79,8 @@ U_HTTP=http://allowed.test:$HTTP_PORT/hello.txt
 # ===== --no-bwrap through greywall's own proxy ================================
 expect_out "the command gets greywall's SOCKS5 proxy with a credential" \
 	'^socks5h://greywall:[0-9a-f]{32}@127\.0\.0\.1:[0-9]+$' gw -- sh -c 'echo "$ALL_PROXY"'
+expect_out "the command keeps the caller's open-file limit (the proxy raised its own)" "^$(ulimit -Sn)\$" \
+	gw -- sh -c 'ulimit -Sn'
 expect_out "curl reaches an allowed name over SOCKS5" "hello-from-test-server" gw -- "${CURL[@]}" "$U_HTTP"
 expect_out "curl reaches an allowed name through the HTTP proxy" "hello-from-test-server" \
 	gw -- sh -c "${CURL[*]} -x \"\$HTTP_PROXY\" $U_HTTP"
