@@ -93,6 +93,21 @@ expect_fail_out "the wildcard's own base is not admitted" "denied wild\.test" \
 	gw -m -- "${CURL[@]}" "http://wild.test:$HTTP_PORT/hello.txt"
 expect_fail_out "an IP literal is refused" "an IP address not in allowedDomains" \
 	gw -m -- "${CURL[@]}" "http://127.0.0.1:$HTTP_PORT/hello.txt"
+# N3: an IPv4 address hidden in an IPv6 literal is judged as that address.
+expect_fail_out "an IPv4-mapped IPv6 literal is refused like the IPv4 address" "denied 127\.0\.0\.1:$HTTP_PORT" \
+	gw -m -- "${CURL[@]}" "http://[::ffff:127.0.0.1]:$HTTP_PORT/hello.txt"
+# N10: case and a trailing dot do not make another name.
+expect_out "an allowed name in upper case with a trailing dot is the same name" "hello-from-test-server" \
+	gw -- "${CURL[@]}" "http://ALLOWED.Test.:$HTTP_PORT/hello.txt"
+# N14: a rule with a port allows that port only.
+PORTCONF=$T/conf/port.json
+echo "{ \"network\": { \"allowedDomains\": [\"allowed.test:$HTTPS_PORT\"], \"allowLocalOutbound\": true },
+  \"filesystem\": { \"allowRead\": [\"$T/conf\"] } }" >"$PORTCONF"
+chmod 644 "$PORTCONF"
+expect_out "a port-qualified rule allows its port" "hello-from-test-server" \
+	as_user "$GW" --no-bwrap -s "$PORTCONF" -- "${CURL[@]}" --cacert "$T/conf/ca.pem" "https://allowed.test:$HTTPS_PORT/hello.txt"
+expect_fail_out "...and not another port of the same name" "not in allowedDomains" \
+	as_user "$GW" --no-bwrap -m -s "$PORTCONF" -- "${CURL[@]}" "$U_HTTP"
 expect_fail_out "the HTTP proxy refuses a denied name with 403" "403" \
 	gw -- sh -c "${CURL[*]} -f -x \"\$HTTP_PROXY\" http://denied.test:$HTTP_PORT/hello.txt"
 expect_fail_out "an allowed name resolving to loopback is refused without allowLocalOutbound" \
