@@ -6,6 +6,7 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -43,6 +44,8 @@ struct gw_fakedns {
 	struct tcp_conn *conns;
 	size_t n_conns;
 	struct gw_fakedns_stats stats;
+	char last_denied[GW_DOMAIN_MAX + 1];
+	uint64_t last_denied_at;
 };
 
 static uint64_t now_s(void)
@@ -75,9 +78,16 @@ static void log_refusal(struct gw_fakedns *d, const char *name)
 {
 	if (!d->monitor && !log_debug_enabled())
 		return;
+	/* A resolver asks for A and AAAA, and retries: one line per name and
+	 * second is what a person reading --monitor wants. */
+	uint64_t now = now_s();
+	if (strcmp(d->last_denied, name) == 0 && now - d->last_denied_at < 2)
+		return;
+	snprintf(d->last_denied, sizeof d->last_denied, "%s", name);
+	d->last_denied_at = now;
 	const char *reason;
 	netpolicy_decide(d->policy, name, 0, &reason, NULL);
-	log_warn("denied %s (DNS) \u2014 %s", name, reason);
+	log_notice("denied %s (DNS) \u2014 %s", name, reason);
 }
 
 /* The answer to msg in out (cap >= GW_DNS_ANSWER_MAX), or -1: drop. */

@@ -62,6 +62,7 @@ DEFINE_LOG_FN(log_debug, "debug: ", debug_on)
 DEFINE_LOG_FN(log_warn, "warning: ", true)
 DEFINE_LOG_FN(log_error, "", true)
 DEFINE_LOG_FN(log_hint, "Hint: ", true)
+DEFINE_LOG_FN(log_notice, "", true)
 
 void log_error_errno(int err, const char *fmt, ...)
 {

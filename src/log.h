@@ -26,6 +26,9 @@ void log_set_prog(const char *name);
 void log_debug(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void log_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void log_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* A plain report line ("greywall: denied ..."), for what the user asked
+ * to see (-m/--monitor). */
+void log_notice(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Like log_error() but appends ": strerror(-err)". */
 void log_error_errno(int err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* A "Hint: ..." line that tells the user how to fix what just failed. */

@@ -123,7 +123,7 @@ void conn_log_denied(struct conn *c, const char *reason)
 	if (!c->px->o.monitor && !log_debug_enabled())
 		return;
 	dest_text(c, d, sizeof d);
-	log_warn("denied %s \u2014 %s", d, reason);
+	log_notice("denied %s \u2014 %s", d, reason);
 }
 
 void conn_log_allowed(struct conn *c, const char *reason)
