@@ -74,7 +74,4 @@ int capture_setup_flags(const struct gw_capture_ports *ports, unsigned flags,
 /* Close every fd in *fds and mark it absent. */
 void capture_fds_close(struct gw_capture_fds *fds);
 
-/* Whether capture can be set up here: a throwaway child creates a user
- * and network namespace and runs capture_setup() in it (for `greywall
- * check`).  Returns 0, or -errno with err saying what failed. */
-int capture_probe(struct gw_error *err);
+/* Whether capture can be set up here: netns_probe_capture() (netns.h). */

@@ -451,6 +451,16 @@ void netns_close(struct gw_netns *ns)
 	}
 }
 
+int netns_probe_capture(struct gw_error *err)
+{
+	struct gw_netns ns = GW_NETNS_INIT;
+	ns.capture = true;
+	int r = netns_create(&ns, err);
+	if (r == 0)
+		netns_close(&ns);
+	return r;
+}
+
 int netns_probe(struct gw_error *err)
 {
 	struct gw_netns ns = GW_NETNS_INIT;

@@ -70,3 +70,7 @@ void netns_close(struct gw_netns *ns);
  * namespace right now (forks a child that tries).  Returns 0 or -errno with
  * err set as for netns_create(). */
 int netns_probe(struct gw_error *err);
+
+/* The same with traffic capture (a keeper that runs capture_setup()), for
+ * `greywall check`.  Returns 0 or -errno with err saying what failed. */
+int netns_probe_capture(struct gw_error *err);

@@ -16,7 +16,6 @@
 #include "fs.h"
 #include "gw-version.h"
 #include "landlock.h"
-#include "capture.h"
 #include "netns.h"
 #include "nsrun.h"
 #include "seccomp-filter.h"
@@ -124,7 +123,7 @@ void features_probe(struct gw_features *f)
 	f->dev_net_tun = access("/dev/net/tun", F_OK) == 0;
 	if (f->userns) {
 		struct gw_error err = { 0 };
-		f->capture = capture_probe(&err) == 0;
+		f->capture = netns_probe_capture(&err) == 0;
 		if (!f->capture)
 			snprintf(f->capture_why, sizeof f->capture_why, "%s", err.msg ? err.msg : "");
 		gw_error_clear(&err);

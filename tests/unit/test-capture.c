@@ -48,6 +48,7 @@
 #include <linux/netfilter.h>
 
 #include "capture.h"
+#include "netns.h"
 #include "caps.h"
 #include "nftnl.h"
 #include "tap.h"
@@ -904,11 +905,11 @@ TEST(bad_ports)
 TEST(probe)
 {
 	struct gw_error err = { 0 };
-	int r = capture_probe(&err);
+	int r = netns_probe_capture(&err);
 	if (r == -EPERM && getuid() != 0 && !getenv("CI"))
 		tap_skip("no user namespaces for this user");
 	if (r < 0)
-		TAP_FAIL("capture_probe: %s", err.msg ? err.msg : "?");
+		TAP_FAIL("netns_probe_capture: %s", err.msg ? err.msg : "?");
 	gw_error_clear(&err);
 }
 
