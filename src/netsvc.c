@@ -43,8 +43,10 @@ static int set_upstream(struct gw_netsvc *n, const char *url, const char *user,
 		n->upstream.user = xstrdup(user);
 		n->upstream.pass = xstrdup("proxy");
 	}
-	if (strncmp(n->upstream.scheme, "socks5", 6) != 0)
-		return gw_error_set(err, -EINVAL, "%s: only a SOCKS5 proxy can be greywall's upstream", url);
+	/* TLS to the proxy itself (https://) is not spoken. */
+	if (strncmp(n->upstream.scheme, "socks5", 6) != 0 && strcmp(n->upstream.scheme, "http") != 0)
+		return gw_error_set(err, -EINVAL, "%s: greywall's upstream must be a socks5:// or "
+				    "http:// proxy", url);
 	return proxyurl_resolve_host(&n->upstream, err);
 }
 
@@ -56,19 +58,16 @@ int netsvc_prepare(struct gw_netsvc *n, const struct gw_config *cfg, const char 
 				 .dns_addr = cfg->network.dns_addr,
 				 .cap = GW_CAPTURE_FDS_INIT, .tun.fd = -1 };
 	bool domains = lists_domains(cfg);
-	if ((socks_url || http_url) && !domains && !(capture && socks_url))
+	if ((socks_url || http_url) && !domains && !capture)
 		return 0;
-	if (!socks_url && http_url)
-		return gw_error_set(err, -EOPNOTSUPP,
-				    "an HTTP proxy (%s) cannot be the upstream of greywall's domain "
-				    "policy yet: name a SOCKS5 proxy in network.proxyUrl, or list no "
-				    "domains to leave the decisions to that proxy", http_url);
 	/* Nothing allowed and nobody watching: no proxy to start at all. */
-	if (!domains && !monitor && !socks_url)
+	if (!domains && !monitor && !socks_url && !http_url)
 		return 2;
 	int r = netpolicy_build(cfg, forwards, n_forwards, &n->policy, err);
-	if (r == 0 && socks_url)
-		r = set_upstream(n, socks_url, upstream_user, err);
+	/* Either kind resolves names itself; SOCKS5 is preferred when both
+	 * are named. */
+	if (r == 0 && (socks_url || http_url))
+		r = set_upstream(n, socks_url ? socks_url : http_url, upstream_user, err);
 	if (r < 0)
 		return r;
 	/* Listed domains: both decide; none: the upstream alone. */

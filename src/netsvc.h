@@ -7,14 +7,14 @@
  *   - no proxy is configured at all (no network.proxyUrl/httpProxyUrl,
  *     no --proxy/--http-proxy): the built-in proxy with the policy of
  *     allowedDomains/deniedDomains (empty: no network);
- *   - a SOCKS5 proxy is configured and domains are listed: the built-in
- *     proxy decides first, then sends allowed connections through that
- *     proxy (both must allow).
+ *   - a proxy is configured (SOCKS5 or HTTP) and domains are listed: the
+ *     built-in proxy decides first, then sends allowed connections
+ *     through that proxy, by name (both must allow).
  * A configured proxy with no domain listed is used directly, as before
  * (the upstream, e.g. greyproxy, decides alone) -- except with `capture`
- * (the namespace sandbox captures every connection), where a SOCKS5 one
- * becomes the upstream of greywall's proxy, which then leaves every
- * decision to it.  With nothing allowed, nothing configured and no
+ * (the namespace sandbox captures every connection), where it becomes
+ * the upstream of greywall's proxy, which then leaves every decision to
+ * it.  With nothing allowed, nothing configured and no
  * --monitor, there is no proxy: the command has no network.
  *
  * The credential keeps other local users and processes off the

@@ -1,7 +1,8 @@
-/* proxy-conn.h: the proxy engine's internals, shared by its three files:
+/* proxy-conn.h: the proxy engine's internals, shared by its four files:
  * proxy.c (engine, listeners, policy, resolving, connecting),
- * proxy-front.c (SOCKS5 and HTTP handshakes, replies) and proxy-relay.c
- * (first-flight checks, splice relay).  Not for other modules.
+ * proxy-upstream.c (asking the upstream proxy), proxy-front.c (SOCKS5 and
+ * HTTP handshakes, replies) and proxy-relay.c (first-flight checks,
+ * splice relay).  Not for other modules.
  *
  * Ownership: a struct conn belongs to its proxy's list from accept until
  * conn_close(), which closes its fds at once and frees it after the
@@ -96,10 +97,14 @@ struct conn {
 };
 
 /* proxy.c */
+#define GW_UPSTREAM_REPLY_MAX 16384
 int64_t proxy_now_ms(void);
 const struct gw_netpolicy *proxy_policy(const struct gw_proxy *px);
 const struct gw_socks5_cred *proxy_cred(const struct gw_proxy *px);
 const char *proxy_basic_auth(const struct gw_proxy *px); /* "Basic ..." or NULL */
+const struct gw_proxy_url *proxy_upstream(const struct gw_proxy *px);
+const struct gw_socks5_cred *proxy_upstream_cred(const struct gw_proxy *px);
+const char *proxy_upstream_basic(const struct gw_proxy *px);
 int proxy_idle_timeout(const struct gw_proxy *px);
 struct gw_evloop *proxy_loop(const struct gw_proxy *px);
 /* The destination is known (host, literal, port): decide, then resolve
@@ -113,6 +118,12 @@ void conn_close(struct conn *c);
 void conn_reset(struct conn *c);
 /* Recompute both fds' epoll masks from the state. */
 void conn_update(struct conn *c);
+
+/* proxy-upstream.c: once connected to the upstream proxy, ask it for the
+ * destination (SOCKS5 CONNECT by name, or HTTP CONNECT); the outcome goes
+ * to front_dial_done(). */
+int upstream_start(struct conn *c);
+void upstream_on_event(struct conn *c);
 
 /* proxy-front.c */
 void front_start(struct conn *c);

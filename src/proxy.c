@@ -5,7 +5,7 @@
  *   FRONT     reading the SOCKS5 or HTTP handshake (not for CAPTURE)
  *   RESOLVE   the allowed name is being resolved
  *   CONNECT   non-blocking connect() to one address after the other
- *   UPSTREAM  SOCKS5 handshake with the upstream proxy
+ *   UPSTREAM  handshake with the upstream proxy (proxy-upstream.c)
  *   RELAY     bytes flow; until the client's first flight has been
  *             checked (`checked`), only the server-to-client direction
  *             runs (a server that speaks first, like SSH, still works)
@@ -65,6 +65,7 @@ struct gw_proxy {
 	struct gw_socks5_cred cred, up_cred;
 	bool has_cred, has_up_cred;
 	char *basic;                 /* "Basic base64(user:pass)" */
+	char *up_basic;              /* the same for an HTTP upstream, or NULL */
 	struct listener *listeners;
 	bool paused;
 	struct conn *conns;
@@ -94,6 +95,21 @@ const struct gw_socks5_cred *proxy_cred(const struct gw_proxy *px)
 const char *proxy_basic_auth(const struct gw_proxy *px)
 {
 	return px->basic;
+}
+
+const struct gw_proxy_url *proxy_upstream(const struct gw_proxy *px)
+{
+	return px->o.upstream;
+}
+
+const struct gw_socks5_cred *proxy_upstream_cred(const struct gw_proxy *px)
+{
+	return px->has_up_cred ? &px->up_cred : NULL;
+}
+
+const char *proxy_upstream_basic(const struct gw_proxy *px)
+{
+	return px->up_basic;
 }
 
 int proxy_idle_timeout(const struct gw_proxy *px)
@@ -235,28 +251,6 @@ static void timer_cb(struct gw_ev *ev, uint32_t events)
 
 static void connect_next(struct conn *c);
 
-/* Ask the upstream SOCKS5 proxy for the destination, by name (the
- * upstream resolves it: socks5h) or by the literal address. */
-static int upstream_start(struct conn *c)
-{
-	struct gw_proxy *px = c->px;
-	struct gw_socks5_target t;
-	struct sockaddr_storage ss;
-	uint8_t out[GW_SOCKS5_CLI_OUT_MAX];
-	size_t n = 0;
-	int r;
-	if (c->literal)
-		r = netpolicy_parse_literal(c->host, c->port, &ss)
-			    ? socks5_target_addr(&t, (struct sockaddr *)&ss) : -EINVAL;
-	else
-		r = socks5_target_name(&t, c->host, c->port);
-	if (r == 0)
-		r = socks5_cli_start(&c->ucli, px->has_up_cred ? &px->up_cred : NULL, &t, out, &n);
-	if (r == 0 && send(c->up.fd, out, n, MSG_NOSIGNAL) != (ssize_t)n)
-		r = -EIO;
-	return r;
-}
-
 static void up_cb(struct gw_ev *ev, uint32_t events)
 {
 	struct conn *c = gw_container_of(ev, struct conn, up);
@@ -298,27 +292,7 @@ static void up_cb(struct gw_ev *ev, uint32_t events)
 		return;
 	}
 	if (c->st == ST_UPSTREAM) {
-		uint8_t in[512], out[GW_SOCKS5_CLI_OUT_MAX];
-		/* Peek, then consume only what the handshake used: the rest
-		 * is the server's data for the client. */
-		ssize_t n = recv(ev->fd, in, sizeof in, MSG_PEEK);
-		if (n <= 0) {
-			if (n < 0 && errno == EAGAIN)
-				return;
-			front_dial_done(c, n == 0 ? -ECONNRESET : -errno, false);
-			return;
-		}
-		size_t used = 0, olen = 0;
-		int r = socks5_cli_feed(&c->ucli, in, (size_t)n, &used, out, &olen);
-		if (used && recv(ev->fd, in, used, 0) != (ssize_t)used)
-			r = -EIO;
-		if (r >= 0 && olen && send(ev->fd, out, olen, MSG_NOSIGNAL) != (ssize_t)olen)
-			r = -EIO;
-		if (r == GW_SOCKS5_MORE)
-			return;
-		if (r < 0)
-			log_debug("upstream proxy refused %s:%u: %s", c->host, c->port, strerror(-r));
-		front_dial_done(c, r < 0 ? r : 0, r == -EACCES);
+		upstream_on_event(c);
 		return;
 	}
 	relay_on_event(c, ev, events);
@@ -410,7 +384,7 @@ void conn_dial(struct conn *c)
 	c->st = ST_RESOLVE;
 	c->deadline_ms = proxy_now_ms() + px->o.connect_timeout_ms;
 	if (px->o.upstream) {
-		/* The upstream resolves the name itself (socks5h). */
+		/* The upstream resolves the name itself. */
 		struct sockaddr_storage ss;
 		if (!netpolicy_parse_literal(px->o.upstream->host, px->o.upstream->port, &ss)) {
 			front_dial_done(c, -EHOSTUNREACH, false);
@@ -610,6 +584,8 @@ int proxy_new(struct gw_evloop *loop, const struct gw_proxy_opts *opts, struct g
 	const struct gw_proxy_url *u = opts->upstream;
 	if (u && u->user && socks5_cred_init(&px->up_cred, u->user, u->pass ? u->pass : "") == 0)
 		px->has_up_cred = true;
+	if (u && u->user)
+		px->up_basic = basic_credential(u->user, u->pass ? u->pass : "");
 	evloop_ev_init(&px->timer, timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC),
 		       timer_cb);
 	int r = px->timer.fd < 0 ? -errno : evloop_set(loop, &px->timer, EPOLLIN);
@@ -671,10 +647,12 @@ void proxy_free(struct gw_proxy *px)
 		evloop_close(px->loop, &px->timer);
 	explicit_bzero(&px->cred, sizeof px->cred);
 	explicit_bzero(&px->up_cred, sizeof px->up_cred);
-	if (px->basic) {
-		explicit_bzero(px->basic, strlen(px->basic));
-		free(px->basic);
-	}
+	char *secrets[] = { px->basic, px->up_basic };
+	for (size_t i = 0; i < 2; i++)
+		if (secrets[i]) {
+			explicit_bzero(secrets[i], strlen(secrets[i]));
+			free(secrets[i]);
+		}
 	free(px);
 }
 

@@ -138,6 +138,40 @@ expect_out "CONNECT inside CONNECT is cut off" "^refused" \
 expect_fail_out "UDP still fails (seccomp)" "" gw -- python3 -c \
 	"import socket; s=socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.sendto(b'x', ('8.8.8.8', 53))"
 
+# Upstream proxies: with domains listed, greywall decides first, then asks
+# the upstream by name.
+python3 "$HERE/connectproxy.py" "$T/cpport" "$T/cp.log" >/dev/null 2>&1 &
+PIDS+=($!)
+for i in $(seq 1 100); do [ -s "$T/cpport" ] && break; sleep 0.05; done
+UPCONF=$T/conf/upstream-http.json
+cat >"$UPCONF" <<JSON
+{ "network": { "allowedDomains": ["allowed.test"], "httpProxyUrl": "http://u:p@127.0.0.1:$(cat "$T/cpport")" } }
+JSON
+chmod 644 "$UPCONF"
+expect_out "an HTTP upstream gets allowed names by name" "hello-from-test-server" \
+	as_user "$GW" --no-bwrap -s "$UPCONF" -- "${CURL[@]}" "$U_HTTP"
+grep -q "^CONNECT allowed.test:$HTTP_PORT Basic dTpw\$" "$T/cp.log" && t_ok "...as CONNECT allowed.test with the URL's credential" ||
+	t_not_ok "HTTP upstream request" "$(cat "$T/cp.log")"
+expect_fail_out "...and never sees a name greywall denies" "not in allowedDomains" \
+	as_user "$GW" --no-bwrap -m -s "$UPCONF" -- "${CURL[@]}" "http://other.test:$HTTP_PORT/hello.txt"
+grep -q other.test "$T/cp.log" && t_not_ok "the upstream saw a denied name" "$(cat "$T/cp.log")" ||
+	t_ok "the upstream saw no denied name"
+if [ -n "$(command -v microsocks)" ]; then
+	MSP=$(free_port)
+	microsocks -i 127.0.0.1 -p "$MSP" >/dev/null 2>&1 &
+	PIDS+=($!)
+	wait_port "$MSP"
+	SUPCONF=$T/conf/upstream-socks.json
+	echo "{ \"network\": { \"allowedDomains\": [\"localhost\"], \"proxyUrl\": \"socks5://127.0.0.1:$MSP\" } }" >"$SUPCONF"
+	chmod 644 "$SUPCONF"
+	expect_out "a SOCKS5 upstream resolves the allowed name itself" "hello-from-test-server" \
+		as_user "$GW" --no-bwrap -s "$SUPCONF" -- "${CURL[@]}" "http://localhost:$HTTP_PORT/hello.txt"
+elif can_skip; then
+	t_skip "SOCKS5 upstream" "microsocks not installed"
+else
+	t_not_ok "SOCKS5 upstream" "microsocks missing in CI"
+fi
+
 # N9: the listeners want the run's credential.
 gw -- sh -c 'echo "$ALL_PROXY" > sub/url; sleep 3' &
 bg=$!
