@@ -1,11 +1,12 @@
 # Thin wrapper around Meson.  `make` builds build/greywall; `make check`
 # runs every test twice (normal build, then ASan+UBSan); `make demo` shows
-# the sandbox at work.  Missing Debian packages are installed first.
+# the sandbox at work; `make bench` runs bench/startup.py and bench/net.py.
+# Missing Debian packages are installed first.
 BUILD ?= build
 ASAN_BUILD ?= build-asan
 PREFIX ?= /usr/local
 
-.PHONY: all deps check demo install clean fuzz
+.PHONY: all deps check demo install clean fuzz bench
 
 all: deps
 	@test -f $(BUILD)/build.ninja || meson setup $(BUILD) --prefix=$(PREFIX)
@@ -28,6 +29,11 @@ demo: all
 install: all
 	meson configure $(BUILD) --prefix=$(PREFIX) >/dev/null
 	meson install -C $(BUILD) $(if $(DESTDIR),--destdir $(DESTDIR))
+
+bench: all
+	@scripts/install-deps.sh bench
+	python3 bench/startup.py $(BUILD)/greywall
+	python3 bench/net.py $(BUILD)/greywall
 
 # libFuzzer builds of the fuzz targets (clang); `make fuzz FUZZ_SECONDS=60`.
 FUZZ_SECONDS ?= 30
