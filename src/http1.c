@@ -2,6 +2,7 @@
 #include "http1.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <string.h>
 #include <strings.h>
 
@@ -36,8 +37,26 @@ static int parse_port(const uint8_t *p, size_t n, uint16_t *out)
 	return 0;
 }
 
-/* "host", "host:port", "[v6]:port" into h->host / h->port. */
-static int parse_authority(const uint8_t *p, size_t n, bool need_port, struct gw_http_head *h)
+/* A character of a host name (letters, digits, '-', '.', '_': what DNS
+ * names are written with) or, inside brackets, of an IPv6 literal.  Not
+ * the rest of RFC 3986's reg-name: ',', '!', '%' and the like name no
+ * host, and parsers split on them differently. */
+static bool is_name_char(uint8_t c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+	       c == '-' || c == '.' || c == '_';
+}
+
+static bool is_v6_char(uint8_t c)
+{
+	return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F') ||
+	       c == ':' || c == '.';
+}
+
+/* "host", "host:port", "[v6]" or "[v6]:port" (no userinfo, no empty
+ * port) into host (cap GW_HTTP_HOST_MAX + 3) and *port (left alone when
+ * there is none). */
+static int parse_authority(const uint8_t *p, size_t n, bool need_port, char *host, uint16_t *port)
 {
 	size_t host_len = n;
 	const uint8_t *colon = NULL;
@@ -51,21 +70,26 @@ static int parse_authority(const uint8_t *p, size_t n, bool need_port, struct gw
 				return -EPROTO;
 			colon = p + host_len;
 		}
+		if (host_len < 4 || host_len > GW_HTTP_HOST_MAX + 2)
+			return -EPROTO;
+		for (size_t i = 1; i < host_len - 1; i++)
+			if (!is_v6_char(p[i]))
+				return -EPROTO;
 	} else {
 		colon = memchr(p, ':', n);
 		if (colon)
 			host_len = (size_t)(colon - p);
-	}
-	if (host_len == 0 || host_len > GW_HTTP_HOST_MAX + 2 || memchr(p, '@', n))
-		return -EPROTO;
-	for (size_t i = 0; i < host_len; i++)
-		if (p[i] <= ' ' || p[i] >= 0x7f || strchr("/?#\\%", p[i]))
+		if (host_len == 0 || host_len > GW_HTTP_HOST_MAX)
 			return -EPROTO;
-	memcpy(h->host, p, host_len);
-	h->host[host_len] = '\0';
+		for (size_t i = 0; i < host_len; i++)
+			if (!is_name_char(p[i]))
+				return -EPROTO;
+	}
+	memcpy(host, p, host_len);
+	host[host_len] = '\0';
 	if (!colon)
 		return need_port ? -EPROTO : 0;
-	return parse_port(colon + 1, n - host_len - 1, &h->port);
+	return parse_port(colon + 1, n - host_len - 1, port);
 }
 
 static int parse_target(const uint8_t *p, size_t n, size_t off, struct gw_http_head *h)
@@ -73,7 +97,7 @@ static int parse_target(const uint8_t *p, size_t n, size_t off, struct gw_http_h
 	bool connect = strcmp(h->method, "CONNECT") == 0;
 	if (connect) {
 		h->target_kind = GW_HTTP_TARGET_AUTHORITY;
-		return parse_authority(p, n, true, h);
+		return parse_authority(p, n, true, h->host, &h->port);
 	}
 	if (n == 1 && p[0] == '*') {
 		h->target_kind = GW_HTTP_TARGET_ASTERISK;
@@ -91,7 +115,7 @@ static int parse_target(const uint8_t *p, size_t n, size_t off, struct gw_http_h
 	size_t a = 7, e = a;
 	while (e < n && p[e] != '/' && p[e] != '?' && p[e] != '#')
 		e++;
-	int r = parse_authority(p + a, e - a, false, h);
+	int r = parse_authority(p + a, e - a, false, h->host, &h->port);
 	h->path_off = off + e;
 	h->path_len = n - e;
 	return r;
@@ -167,7 +191,12 @@ static int parse_header(const uint8_t *buf, size_t off, size_t n, struct gw_http
 	const uint8_t *v = l + vs;
 	size_t vn = ve - vs;
 	if (span_eq(l, c, "host")) {
-		if (s->host || vn == 0 || vn >= sizeof h->host_header)
+		/* One authority, as a target's: a list, userinfo or a path
+		 * would name a host to some servers and another to us. */
+		char host[GW_HTTP_HOST_MAX + 3];
+		uint16_t port;
+		if (s->host || vn == 0 || vn >= sizeof h->host_header ||
+		    parse_authority(v, vn, false, host, &port) < 0)
 			return -EPROTO;
 		s->host = true;
 		copy_value(h->host_header, sizeof h->host_header, v, vn);
@@ -229,7 +258,9 @@ int http1_parse_head(const uint8_t *buf, size_t len, struct gw_http_head *h)
 		pos = eol + 2;
 	}
 	h->head_len = eol + 2;
-	if ((s.te && s.cl) || (h->minor == 1 && !s.host))
+	/* HTTP/1.0 has no transfer codings: a 1.0 server would take the
+	 * chunks for the next request (RFC 9112, 6.1). */
+	if ((s.te && s.cl) || (s.te && h->minor == 0) || (h->minor == 1 && !s.host))
 		return -EPROTO;
 	return (int)h->head_len;
 }
@@ -257,10 +288,9 @@ static void put(struct out *o, const void *s, size_t n)
 	o->len += n;
 }
 
-static bool dropped(const uint8_t *l, size_t n)
+/* Is the header line l[0..n) one of the named fields? */
+static bool named(const uint8_t *l, size_t n, const char *const *names)
 {
-	static const char *const names[] = { "connection", "proxy-connection", "keep-alive",
-					     "proxy-authorization", NULL };
 	const uint8_t *colon = memchr(l, ':', n);
 	if (!colon)
 		return false;
@@ -268,6 +298,23 @@ static bool dropped(const uint8_t *l, size_t n)
 		if (span_eq(l, (size_t)(colon - l), names[i]))
 			return true;
 	return false;
+}
+
+static const char *const hop_by_hop[] = { "connection", "proxy-connection", "keep-alive",
+					  "proxy-authorization", NULL };
+static const char *const host_field[] = { "host", NULL };
+
+/* "Host: " and the target's authority (the port only when not 80). */
+static void put_host(struct out *o, const struct gw_http_head *h)
+{
+	char port[8];
+	put(o, "Host: ", 6);
+	put(o, h->host, strlen(h->host));
+	if (h->port != 80) {
+		int n = snprintf(port, sizeof port, ":%u", (unsigned)h->port);
+		put(o, port, (size_t)n);
+	}
+	put(o, "\r\n", 2);
 }
 
 int http1_build_origin_head(const uint8_t *buf, size_t len, const struct gw_http_head *h,
@@ -282,9 +329,15 @@ int http1_build_origin_head(const uint8_t *buf, size_t len, const struct gw_http
 		put(&o, "/", 1);
 	put(&o, buf + h->path_off, h->path_len);
 	put(&o, h->minor ? " HTTP/1.1\r\n" : " HTTP/1.0\r\n", 11);
+	/* The Host the proxy acted on, where the client put its own (which
+	 * may name another host: RFC 9112, 3.2.2), or first. */
+	if (!h->host_header[0])
+		put_host(&o, h);
 	size_t pos = h->line_end, eol;
 	while (next_line(buf, h->head_len, pos, &eol) == 1 && eol > pos) {
-		if (!dropped(buf + pos, eol - pos))
+		if (named(buf + pos, eol - pos, host_field))
+			put_host(&o, h);
+		else if (!named(buf + pos, eol - pos, hop_by_hop))
 			put(&o, buf + pos, eol - pos + 2);
 		pos = eol + 2;
 	}
@@ -306,7 +359,8 @@ enum {
 	F_TRAILER_LF,
 };
 
-/* A chunk-size line or trailer line longer than this is refused. */
+/* A chunk-size line or trailer line longer than this (its CRLF included)
+ * is refused. */
 #define LINE_MAX_BYTES 4096
 
 void http1_framer_init(struct gw_http_framer *f)
@@ -447,6 +501,10 @@ int http1_framer_feed(struct gw_http_framer *f, const uint8_t *buf, size_t len,
 		      struct gw_http_event *ev)
 {
 	memset(ev, 0, sizeof *ev);
+	if (f->state != F_HEAD && len == 0) {
+		ev->kind = GW_HTTP_EV_NEED_MORE;
+		return 0;
+	}
 	if (f->state != F_HEAD)
 		return feed_body(f, buf, len, ev);
 	int r = http1_parse_head(buf, len, &ev->head);

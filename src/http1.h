@@ -7,10 +7,12 @@
  * All input is untrusted.  The parser refuses what could make two HTTP
  * implementations disagree on where a request ends or which host it is
  * for (request smuggling): Content-Length with Transfer-Encoding,
- * differing Content-Lengths, codings other than a final "chunked",
- * obsolete line folding, bare CR, missing or repeated Host, userinfo in
- * the target.  Lines must end in CRLF (a bare LF is refused too).  No
- * allocation; nothing is read past `len`. */
+ * differing Content-Lengths, any coding but exactly "chunked", any coding
+ * in HTTP/1.0, obsolete line folding, bare CR, missing or repeated Host, a
+ * Host that is not one host[:port], userinfo in the target.  Host names
+ * (in targets and Host) are letters, digits, '-', '.' and '_', at most 255
+ * of them, or a bracketed IPv6 literal.  Lines must end in CRLF (a bare LF
+ * is refused too).  No allocation; nothing is read past `len`. */
 #pragma once
 
 #include <stdbool.h>
@@ -61,8 +63,11 @@ bool http1_has_body(const struct gw_http_head *h);
  * origin server into out[0..cap): request line in origin form, the
  * Connection, Proxy-Connection, Keep-Alive and Proxy-Authorization headers
  * dropped, "Connection: close" added (one request per proxied connection),
- * every other header kept byte for byte.  Returns the length, -ENOBUFS
- * when cap is too small, -EINVAL when h is not absolute-form. */
+ * the Host header replaced by the target's host and port (RFC 9112,
+ * 3.2.2: the client's could name another host than the one the proxy
+ * checked; added first when there was none), every other header kept
+ * byte for byte.  Returns the length, -ENOBUFS when cap is too small,
+ * -EINVAL when h is not absolute-form. */
 int http1_build_origin_head(const uint8_t *buf, size_t len, const struct gw_http_head *h,
 			    uint8_t *out, size_t cap);
 
@@ -98,7 +103,9 @@ void http1_framer_init(struct gw_http_framer *f);
 void http1_framer_init_after_head(struct gw_http_framer *f, const struct gw_http_head *h);
 
 /* Classify the bytes at the start of buf: one event per call, covering
- * ev->len bytes (0 for NEED_MORE).  Returns 0, or -EPROTO / -E2BIG for a
- * malformed head or chunked body, after which the connection must end. */
+ * ev->len bytes (0 for NEED_MORE, which is also the answer to len 0).
+ * A BODY event stops where its request ends (ev->end).  Returns 0, or
+ * -EPROTO / -E2BIG for a malformed head or chunked body, after which the
+ * connection must end. */
 int http1_framer_feed(struct gw_http_framer *f, const uint8_t *buf, size_t len,
 		      struct gw_http_event *ev);

@@ -60,44 +60,57 @@ static bool sub(struct cur *c, size_t n, struct cur *out)
 
 bool sniff_looks_tls(const uint8_t *buf, size_t len)
 {
-	if (len < 1 || buf[0] != REC_HANDSHAKE)
-		return false;
-	if (len >= 2 && buf[1] != 3)
-		return false;
-	return len < 3 || buf[2] <= 4;
+	return len >= 1 && buf[0] == REC_HANDSHAKE && (len < 2 || buf[1] < 0x10);
+}
+
+/* A record header, or the part of one that has come (n < 5 bytes). */
+static bool record_ok(const uint8_t *r, size_t n)
+{
+	return (n < 1 || r[0] == REC_HANDSHAKE) && (n < 2 || r[1] == 3);
 }
 
 /* Join the handshake records' payloads into hs (cap GW_SNIFF_MAX).
  * Returns 1 when the handshake message is complete (*hs_len its length
- * with header), 0 when more records are needed, or -errno. */
+ * with header), 0 when more bytes are needed, or -errno.  A record is
+ * used only when it is whole, but its header and the handshake header are
+ * checked as soon as they come, and -E2BIG is returned as soon as the
+ * lengths show that the hello would need more than GW_SNIFF_MAX bytes on
+ * the wire (its record headers count). */
 static int join_records(const uint8_t *buf, size_t len, uint8_t *hs, size_t *hs_len)
 {
 	size_t have = 0, pos = 0;
 	for (;;) {
-		if (have >= 4) {
-			size_t need = 4 + ((size_t)hs[1] << 16 | (size_t)hs[2] << 8 | hs[3]);
-			if (hs[0] != HS_CLIENT_HELLO)
-				return -EPROTO;
-			if (need > GW_SNIFF_MAX)
-				return -E2BIG;
-			if (have >= need) {
-				*hs_len = need;
-				return 1;
-			}
-		}
-		if (len - pos < 5)
-			return 0;
 		const uint8_t *r = buf + pos;
+		if (len - pos < 5)
+			return record_ok(r, len - pos) ? 0 : -EPROTO;
 		size_t rlen = (size_t)r[3] << 8 | r[4];
-		if (r[0] != REC_HANDSHAKE || r[1] != 3 || rlen == 0 || rlen > 16384)
+		if (!record_ok(r, 5) || rlen == 0 || rlen > 16384)
 			return -EPROTO;
-		if (len - pos - 5 < rlen)
-			return 0;
-		if (have + rlen > GW_SNIFF_MAX)
+		size_t end = pos + 5 + rlen; /* of this record on the wire */
+		if (end > GW_SNIFF_MAX)
 			return -E2BIG;
-		memcpy(hs + have, r + 5, rlen);
-		have += rlen;
-		pos += 5 + rlen;
+		/* have <= pos and end <= GW_SNIFF_MAX: hs has room for all
+		 * of this record. */
+		size_t got = len - pos - 5 < rlen ? len - pos - 5 : rlen;
+		memcpy(hs + have, r + 5, got);
+		got += have;
+		if (got >= 1 && hs[0] != HS_CLIENT_HELLO)
+			return -EPROTO;
+		size_t need = 0;
+		if (got >= 4) {
+			need = 4 + ((size_t)hs[1] << 16 | (size_t)hs[2] << 8 | hs[3]);
+			/* What is not in this record needs another one. */
+			if (need > have + rlen && end + 5 + (need - have - rlen) > GW_SNIFF_MAX)
+				return -E2BIG;
+		}
+		if (got < have + rlen)
+			return 0;
+		have = got;
+		pos = end;
+		if (need && have >= need) {
+			*hs_len = need;
+			return 1;
+		}
 	}
 }
 
@@ -157,8 +170,6 @@ int sniff_tls_sni(const uint8_t *buf, size_t len, char *name, size_t cap)
 {
 	uint8_t hs[GW_SNIFF_MAX];
 	size_t hs_len = 0;
-	if (len > 0 && !sniff_looks_tls(buf, len))
-		return -EPROTO;
 	int r = join_records(buf, len, hs, &hs_len);
 	if (r <= 0)
 		return r;

@@ -16,7 +16,13 @@
 #define GW_SNIFF_NAME_MAX 255
 
 /* Could buf (the first bytes of a connection, len >= 1) be a TLS
- * handshake record?  Decides from the first three bytes at most. */
+ * handshake record, as a server would take it?  Content type 22 and a
+ * version below 0x1000: OpenSSL takes any minor version on a first record
+ * and Go's crypto/tls any version below 0x1000, so a caller that took
+ * "16 03 05" or "16 05 01" for "not TLS" would let a server name through
+ * unchecked.  sniff_tls_sni() then refuses what is not 3.x.  Decides from
+ * the first two bytes; true on one byte, so a "no" never becomes "yes"
+ * with more bytes. */
 bool sniff_looks_tls(const uint8_t *buf, size_t len);
 
 /* Find the SNI host_name in the ClientHello that starts buf (one or more
