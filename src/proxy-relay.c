@@ -95,19 +95,35 @@ static int check_http_head(struct conn *c, const struct gw_http_head *h)
 	return 1;
 }
 
-/* Does buf start like an HTTP/1 request line ("METHOD SP target SP
- * HTTP/1.")?  1 yes, 0 not yet known, -1 no (another protocol, relayed as
- * it is).  Random binary data fails within a few bytes (a target is
- * printable ASCII); a printable line longer than the buffer counts as
- * HTTP, and is then refused as too long rather than let through
- * unchecked. */
+static bool is_tchar(uint8_t c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+	       (c && strchr("!#$%&'*+-.^_`|~", c));
+}
+
+/* Does buf start like an HTTP/1 request ("METHOD SP target SP HTTP/1.")?
+ * 1 yes, 0 not yet known, -1 no (another protocol, relayed as it is).
+ * Erring towards "yes" is safe: the framer then refuses what is not a
+ * well-formed request, while a "no" would let a request through with its
+ * Host unchecked.  So a request after empty lines counts as HTTP, any
+ * token is a method, and a printable line longer than the buffer counts
+ * as HTTP (then refused as too long).
+ * Binary data fails within a few bytes: a target is printable ASCII. */
 static int looks_http(const uint8_t *buf, size_t len)
 {
 	static const char version[] = "HTTP/1.";
+	/* Servers skip empty lines before a request (RFC 9112 2.2); what
+	 * follows them decides, and the framer refuses the empty lines. */
+	for (int k = 0; k < 4 && len >= 2 && buf[0] == '\r' && buf[1] == '\n'; k++) {
+		buf += 2;
+		len -= 2;
+	}
+	if (len == 0 || (len == 1 && buf[0] == '\r'))
+		return 0; /* only empty lines so far: what comes next decides */
 	size_t i = 0;
-	while (i < len && i < 24 && buf[i] >= 'A' && buf[i] <= 'Z')
+	while (i < len && i <= 32 && is_tchar(buf[i]))
 		i++;
-	if (i == 0)
+	if (i == 0 || i > 32)
 		return -1;
 	if (i == len)
 		return 0;
@@ -126,11 +142,25 @@ static int looks_http(const uint8_t *buf, size_t len)
 	return have < want ? 0 : 1;
 }
 
+/* TLS records that no client sends first (alert, change_cipher_spec,
+ * application data) and SSLv2-style hellos: some servers accept them
+ * before a ClientHello whose name would then go unchecked. */
+static bool odd_tls_start(const uint8_t *b, size_t len)
+{
+	if (len >= 2 && (b[0] == 20 || b[0] == 21 || b[0] == 23) && b[1] == 3)
+		return true;
+	return len >= 5 && (b[0] & 0x80) && b[2] == 1 && (b[3] == 0 || b[3] == 3) && b[4] <= 4;
+}
+
 /* 1: accepted; 0: need more bytes; -1: refused (connection gone). */
 static int check_first_flight(struct conn *c)
 {
 	const uint8_t *b = c->hs;
 	size_t len = c->hs_len;
+	if (odd_tls_start(b, len)) {
+		refuse(c, "TLS that does not start with a ClientHello");
+		return -1;
+	}
 	if (sniff_looks_tls(b, len)) {
 		char sni[GW_SNIFF_NAME_MAX + 1];
 		int r = sniff_tls_sni(b, len, sni, sizeof sni);
@@ -141,7 +171,7 @@ static int check_first_flight(struct conn *c)
 			return -1;
 		}
 		if (r < 0) {
-			refuse(c, "malformed TLS ClientHello");
+			refuse(c, r == -E2BIG ? "TLS ClientHello too large" : "malformed TLS ClientHello");
 			return -1;
 		}
 		if (!same_host(c, sni, strlen(sni))) {
@@ -277,6 +307,28 @@ static int read_client(struct conn *c)
 	return 0;
 }
 
+/* A forwarded request is complete: anything more the client sends (a
+ * pipelined request) is not relayed, but reading on notices when the
+ * client goes away.  The server keeps its side until it has answered. */
+static int drain_client(struct conn *c)
+{
+	uint8_t scratch[4096];
+	ssize_t n = 0;
+	for (int i = 0; i < PUMP_ROUNDS; i++)
+		if ((n = recv(c->cli.fd, scratch, sizeof scratch, 0)) <= 0)
+			break;
+	if (n > 0) {
+		c->c2u.want_in = true; /* more later: epoll will say */
+		return 0;
+	}
+	if (n < 0 && errno == EAGAIN) {
+		c->c2u.want_in = true;
+		return 0;
+	}
+	c->c2u.eof = c->c2u.shut = true;
+	return 0;
+}
+
 /* Client -> server while bytes must be looked at.  1 when the direction
  * can be spliced from now on, 0 otherwise, -1 when the connection is gone. */
 static int pump_copy(struct conn *c)
@@ -291,8 +343,10 @@ static int pump_copy(struct conn *c)
 			c->hs_cap = 0;
 			return 1;
 		}
-		if (c->framer_done || c->c2u.eof)
+		if (c->c2u.eof)
 			return 0;
+		if (c->framer_done)
+			return drain_client(c);
 		if (!c->hs) {
 			c->hs_cap = GW_HS_FIRST;
 			c->hs = xmalloc(c->hs_cap);

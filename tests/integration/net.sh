@@ -133,6 +133,8 @@ expect_out "a second keep-alive request for another host is cut off" "^refused" 
 	gw -- python3 "$T/bin/netprobe.py" http allowed.test "$HTTP_PORT" allowed.test other.test
 expect_out "keep-alive requests for the same host all pass" "^ok 2 responses" \
 	gw -- python3 "$T/bin/netprobe.py" http allowed.test "$HTTP_PORT" allowed.test "allowed.test:$HTTP_PORT"
+expect_out "a request after an empty line sent on its own is checked too" "^refused 0 responses" \
+	gw -- python3 "$T/bin/netprobe.py" http-split allowed.test "$HTTP_PORT" other.test
 expect_out "CONNECT inside CONNECT is cut off" "^refused" \
 	gw -- python3 "$T/bin/netprobe.py" connect-in-connect allowed.test "$HTTP_PORT" "denied.test:80"
 expect_fail_out "UDP still fails (seccomp)" "" gw -- python3 -c \

@@ -14,6 +14,7 @@ usage:
                                           the same without a proxy (captured)
   netprobe.py http-direct NAME PORT HOST...
                                           the same without a proxy (captured)
+  netprobe.py http-split NAME PORT HOST   an empty line, a pause, then a GET
   netprobe.py dns SERVER NAME [tcp]      one A query; prints the rcode
   netprobe.py greet HOST PORT             SOCKS5 greeting offering only
                                           "no authentication"
@@ -105,6 +106,18 @@ def probe_http(name, port, *hosts, connect=socks_connect):
     n = out.count(b"HTTP/1.")
     return "%s %d responses%s" % ("ok" if err is None and n == len(hosts) else "refused", n,
                                   "" if err is None else " (%s)" % err)
+
+
+def probe_http_split(name, port, host):
+    """An empty line alone first, then the request: some servers skip
+    empty lines, so what follows must still be checked."""
+    import time
+    s = socks_connect(name, int(port))
+    s.sendall(b"\r\n")
+    time.sleep(0.3)
+    s.sendall(b"GET /hello.txt HTTP/1.1\r\nHost: %s\r\nConnection: close\r\n\r\n" % host.encode())
+    out, err = read_all(s)
+    return "%s %d responses" % ("ok" if out and err is None else "refused", out.count(b"HTTP/1."))
 
 
 def probe_cic(name, port, inner):
@@ -225,7 +238,7 @@ def main():
     cmd, args = sys.argv[1], sys.argv[2:]
     fn = {"tls": probe_tls, "http": probe_http, "connect-in-connect": probe_cic,
           "greet": probe_greet, "many": probe_many, "dns": probe_dns,
-          "many-direct": probe_many_direct,
+          "many-direct": probe_many_direct, "http-split": probe_http_split,
           "tls-direct": lambda *a: probe_tls(*a, connect=direct_connect),
           "http-direct": lambda *a: probe_http(*a, connect=direct_connect)}[cmd]
     try:
