@@ -107,6 +107,11 @@ const struct gw_socks5_cred *proxy_upstream_cred(const struct gw_proxy *px);
 const char *proxy_upstream_basic(const struct gw_proxy *px);
 int proxy_idle_timeout(const struct gw_proxy *px);
 struct gw_evloop *proxy_loop(const struct gw_proxy *px);
+/* A non-blocking pipe, from the pool of empty ones or new; 0 or -errno. */
+int proxy_pipe_get(struct gw_proxy *px, int p[2]);
+/* Give a pipe back: kept for reuse when `empty` and the pool has room,
+ * else closed. */
+void proxy_pipe_put(struct gw_proxy *px, const int p[2], bool empty);
 /* The destination is known (host, literal, port): decide, then resolve
  * and connect, or refuse. */
 void conn_dial(struct conn *c);

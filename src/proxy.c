@@ -49,6 +49,8 @@
 /* A handshake (SOCKS5, HTTP head, first flight) must finish within this. */
 #define HANDSHAKE_MS 15000
 #define SWEEP_MS 500
+/* Empty pipes kept between connections (two per connection). */
+#define PIPE_POOL 64
 
 struct listener {
 	struct gw_ev ev;
@@ -73,6 +75,8 @@ struct gw_proxy {
 	bool timer_armed;
 	uint64_t next_id;
 	struct gw_proxy_stats stats;
+	int pipes[PIPE_POOL][2];     /* empty pipes kept for the next connections */
+	size_t n_pipes;
 };
 
 int64_t proxy_now_ms(void)
@@ -120,6 +124,25 @@ int proxy_idle_timeout(const struct gw_proxy *px)
 struct gw_evloop *proxy_loop(const struct gw_proxy *px)
 {
 	return px->loop;
+}
+
+int proxy_pipe_get(struct gw_proxy *px, int p[2])
+{
+	if (px->n_pipes) {
+		memcpy(p, px->pipes[--px->n_pipes], 2 * sizeof(int));
+		return 0;
+	}
+	return pipe2(p, O_NONBLOCK | O_CLOEXEC) < 0 ? -errno : 0;
+}
+
+void proxy_pipe_put(struct gw_proxy *px, const int p[2], bool empty)
+{
+	if (empty && px->n_pipes < PIPE_POOL) {
+		memcpy(px->pipes[px->n_pipes++], p, 2 * sizeof(int));
+		return;
+	}
+	close(p[0]);
+	close(p[1]);
 }
 
 /* ---- logging ---- */
@@ -263,11 +286,13 @@ static void up_cb(struct gw_ev *ev, uint32_t events)
 			err = errno;
 		if (err == 0 && !(events & EPOLLOUT))
 			return;
-		/* An event may be stale (left from the address tried before,
-		 * in the same batch): only a peer address proves the connect. */
+		/* After a failed address, an event may be stale (left from the
+		 * socket tried before, in the same batch): only a peer address
+		 * proves the connect then. */
 		struct sockaddr_storage peer;
 		socklen_t plen = sizeof peer;
-		if (err == 0 && getpeername(ev->fd, (struct sockaddr *)&peer, &plen) < 0) {
+		if (err == 0 && c->next_addr > 1 &&
+		    getpeername(ev->fd, (struct sockaddr *)&peer, &plen) < 0) {
 			if (errno == ENOTCONN)
 				return;
 			err = errno;
@@ -643,6 +668,11 @@ void proxy_free(struct gw_proxy *px)
 		free(l);
 	}
 	resolver_free(px->resolver);
+	while (px->n_pipes) {
+		px->n_pipes--;
+		close(px->pipes[px->n_pipes][0]);
+		close(px->pipes[px->n_pipes][1]);
+	}
 	if (px->timer.fd >= 0)
 		evloop_close(px->loop, &px->timer);
 	explicit_bzero(&px->cred, sizeof px->cred);
