@@ -49,7 +49,8 @@
 /* A handshake (SOCKS5, HTTP head, first flight) must finish within this. */
 #define HANDSHAKE_MS 15000
 #define SWEEP_MS 500
-/* Empty pipes kept between connections (two per connection). */
+/* Empty pipes kept between connections (two per connection), given back
+ * once no connection is open. */
 #define PIPE_POOL 64
 
 struct listener {
@@ -235,6 +236,15 @@ void conn_reset(struct conn *c)
 	conn_close(c);
 }
 
+static void drain_pipes(struct gw_proxy *px)
+{
+	while (px->n_pipes) {
+		px->n_pipes--;
+		close(px->pipes[px->n_pipes][0]);
+		close(px->pipes[px->n_pipes][1]);
+	}
+}
+
 static void sweep(struct gw_proxy *px)
 {
 	int64_t now = proxy_now_ms();
@@ -257,6 +267,8 @@ static void sweep(struct gw_proxy *px)
 		struct itimerspec off = { 0 };
 		timerfd_settime(px->timer.fd, 0, &off, NULL);
 		px->timer_armed = false;
+		/* Idle: the pool gives its descriptors back. */
+		drain_pipes(px);
 	}
 }
 
@@ -668,11 +680,7 @@ void proxy_free(struct gw_proxy *px)
 		free(l);
 	}
 	resolver_free(px->resolver);
-	while (px->n_pipes) {
-		px->n_pipes--;
-		close(px->pipes[px->n_pipes][0]);
-		close(px->pipes[px->n_pipes][1]);
-	}
+	drain_pipes(px);
 	if (px->timer.fd >= 0)
 		evloop_close(px->loop, &px->timer);
 	explicit_bzero(&px->cred, sizeof px->cred);

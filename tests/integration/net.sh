@@ -258,8 +258,12 @@ except OSError as e: print('OSError', e)"
 	sup=$(pgrep -o -f "^$GW -s $CONF -- sh -c : > sub/started")
 	fd_before=$(ls /proc/$sup/fd 2>/dev/null | wc -l)
 	for i in $(seq 1 1200); do [ -e "$WS/sub/done" ] && break; sleep 0.1; done
-	sleep 0.5
-	fd_after=$(ls /proc/$sup/fd 2>/dev/null | wc -l)
+	# Idle, the proxy gives back the pipes it pooled (within a second).
+	for i in $(seq 1 30); do
+		fd_after=$(ls /proc/$sup/fd 2>/dev/null | wc -l)
+		[ "$fd_after" -le "$fd_before" ] && break
+		sleep 0.1
+	done
 	rss=$(awk '/VmHWM/ {print $2}' /proc/$sup/status 2>/dev/null)
 	wait "$bg"
 	out=$(cat "$WS/sub/many.out" 2>/dev/null)
