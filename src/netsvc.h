@@ -70,6 +70,15 @@ int netsvc_prepare(struct gw_netsvc *n, const struct gw_config *cfg, const char 
 		   const char *http_url, const char *upstream_user, const uint16_t *forwards,
 		   size_t n_forwards, bool monitor, bool capture, struct gw_error *err);
 
+/* The capture engine alone, for greywall-netns-helper's daemon: no
+ * listeners on the host's loopback and no credential, every decision left
+ * to the SOCKS5 proxy socks_url (policy.delegate), which gets each
+ * connection by name, with the URL's own credential if it has one.  The
+ * capture sockets are then put in n->cap before netsvc_start().  Returns 0
+ * or -errno with err set (not a SOCKS5 URL, a name that does not
+ * resolve). */
+int netsvc_prepare_upstream(struct gw_netsvc *n, const char *socks_url, struct gw_error *err);
+
 /* The URLs the command gets (caller frees): socks5h://user:pass@127.0.0.1:P
  * and http://user:pass@127.0.0.1:P. */
 char *netsvc_socks_url(const struct gw_netsvc *n);
