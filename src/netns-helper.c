@@ -34,7 +34,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
 #include <sys/ioctl.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
@@ -67,7 +69,7 @@ extern char **environ;
 static void usage(FILE *f)
 {
 	fputs("Usage: " PROG " create --proxy socks5://HOST:PORT [--debug]\n"
-	      "       " PROG " exec --netns " PIN_DIR "/ns-ID [--] COMMAND [ARGS...]\n"
+	      "       " PROG " exec [--die-with-parent] --netns " PIN_DIR "/ns-ID [--] COMMAND [ARGS...]\n"
 	      "       " PROG " destroy " PIN_DIR "/ns-ID\n"
 	      "       " PROG " list\n"
 	      "       " PROG " gc\n"
@@ -289,9 +291,24 @@ static int cmd_create(int argc, char **argv)
 
 /* ---- exec --------------------------------------------------------------- */
 
+/* --die-with-parent: the command is killed when the process that ran
+ * the helper dies (greywall's supervisor), as a child greywall starts
+ * directly is.  That has to be set again here: the kernel clears it when
+ * a program with file capabilities is executed.  Set after the
+ * capabilities are gone, since changing credentials clears it too. */
+static void die_with_parent(pid_t parent)
+{
+	if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0)
+		die_errno(EXIT_FAIL, errno, "exec: PR_SET_PDEATHSIG");
+	if (getppid() != parent)
+		_exit(EXIT_FAIL);
+}
+
 static int cmd_exec(int argc, char **argv)
 {
+	pid_t parent = getppid();
 	const char *pin = NULL;
+	bool pdeath = false;
 	int i = 2;
 	for (; i < argc; i++) {
 		const char *v;
@@ -301,6 +318,8 @@ static int cmd_exec(int argc, char **argv)
 		}
 		if ((v = flag_value(argc, argv, &i, "--netns")))
 			pin = v;
+		else if (strcmp(argv[i], "--die-with-parent") == 0)
+			pdeath = true;
 		else
 			break;
 	}
@@ -319,6 +338,8 @@ static int cmd_exec(int argc, char **argv)
 	int r = privs_drop_all();
 	if (r < 0)
 		die_errno(EXIT_FAIL, -r, "exec: cannot drop every capability");
+	if (pdeath)
+		die_with_parent(parent);
 	close(nsfd);
 	close(dirfd);
 	/* The caller's fds (greywall's policy and ready pipe) go on to CMD. */

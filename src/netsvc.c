@@ -54,9 +54,9 @@ int netsvc_prepare(struct gw_netsvc *n, const struct gw_config *cfg, const char 
 		   const char *http_url, const char *upstream_user, const uint16_t *forwards,
 		   size_t n_forwards, bool monitor, bool capture, struct gw_error *err)
 {
-	*n = (struct gw_netsvc){ .socks_fd = -1, .http_fd = -1, .monitor = monitor,
-				 .dns_addr = cfg->network.dns_addr,
-				 .cap = GW_CAPTURE_FDS_INIT, .tun.fd = -1 };
+	*n = (struct gw_netsvc)GW_NETSVC_INIT;
+	n->monitor = monitor;
+	n->dns_addr = cfg->network.dns_addr;
 	bool domains = lists_domains(cfg);
 	if ((socks_url || http_url) && !domains && !capture)
 		return 0;
@@ -85,8 +85,7 @@ int netsvc_prepare(struct gw_netsvc *n, const struct gw_config *cfg, const char 
 
 int netsvc_prepare_upstream(struct gw_netsvc *n, const char *socks_url, struct gw_error *err)
 {
-	*n = (struct gw_netsvc){ .socks_fd = -1, .http_fd = -1, .cap = GW_CAPTURE_FDS_INIT,
-				 .tun.fd = -1 };
+	*n = (struct gw_netsvc)GW_NETSVC_INIT;
 	struct gw_config cfg;
 	config_init(&cfg);
 	int r = netpolicy_build(&cfg, NULL, 0, &n->policy, err);

@@ -58,6 +58,9 @@ struct gw_netsvc {
 	struct gw_ev tun;               /* drained: stray packets are dropped */
 };
 
+/* Empty: no listener, no capture socket; netsvc_free() is a no-op. */
+#define GW_NETSVC_INIT { .socks_fd = -1, .http_fd = -1, .cap = GW_CAPTURE_FDS_INIT, .tun.fd = -1 }
+
 /* Decide whether this run uses the built-in proxy and, if it does, create
  * its listeners.  socks_url / http_url are the proxies named by flag or
  * config (NULL when none); upstream_user is the user name sent to an
