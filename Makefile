@@ -6,7 +6,8 @@ BUILD ?= build
 ASAN_BUILD ?= build-asan
 PREFIX ?= /usr/local
 
-.PHONY: all deps check demo install clean fuzz bench
+.PHONY: all deps check demo install install-helper clean fuzz bench
+HELPER_GROUP ?= greywall
 
 all: deps
 	@test -f $(BUILD)/build.ninja || meson setup $(BUILD) --prefix=$(PREFIX)
@@ -34,6 +35,13 @@ bench: all
 	@scripts/install-deps.sh bench
 	python3 bench/startup.py $(BUILD)/greywall
 	python3 bench/net.py $(BUILD)/greywall
+
+# greywall-netns-helper, next to greywall, with its file capabilities, and
+# /run/greywall (now and at boot, through tmpfiles.d); as root.  Users of
+# `greywall --no-bwrap --netns` must be members of HELPER_GROUP.
+install-helper: all
+	@scripts/install-deps.sh helper
+	scripts/install-helper.sh $(BUILD)/greywall-netns-helper $(DESTDIR)$(PREFIX)/bin $(HELPER_GROUP)
 
 # libFuzzer builds of the fuzz targets (clang); `make fuzz FUZZ_SECONDS=60`.
 FUZZ_SECONDS ?= 30

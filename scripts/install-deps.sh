@@ -1,14 +1,16 @@
 #!/bin/sh
-# install-deps.sh build|test|fuzz|bench: install the Debian packages
-# greywall needs to build (build), to run its test suite (test) or the
-# benchmarks of bench/ (bench: the peers' relay chain, socat + microsocks,
-# and what Anthropic's sandbox-runtime needs, which bench/net.py installs
-# with npm), when they are missing.
+# install-deps.sh build|test|fuzz|bench|helper: install the Debian packages
+# greywall needs to build (build), to run its test suite (test), the
+# libFuzzer builds (fuzz), the benchmarks of bench/ (bench: the peers' relay
+# chain, socat + microsocks, and what Anthropic's sandbox-runtime needs,
+# which bench/net.py installs with npm) or to install greywall-netns-helper
+# (helper), when they are missing.
 # Uses apt-get as root, or through sudo; says what to install otherwise.
 set -eu
 
 build_pkgs="meson ninja-build pkg-config gcc libc6-dev libseccomp-dev libjson-c-dev libc-ares-dev"
-test_pkgs="$build_pkgs bubblewrap microsocks curl python3 git util-linux passwd iproute2 nftables openssl nodejs make"
+test_pkgs="$build_pkgs bubblewrap microsocks curl python3 git util-linux passwd iproute2 nftables openssl nodejs make libcap2-bin"
+helper_pkgs="libcap2-bin passwd"
 fuzz_pkgs="$build_pkgs clang libclang-rt-14-dev"
 bench_pkgs="$build_pkgs bubblewrap microsocks socat ripgrep python3 git"
 # npm comes with nodejs where nodejs is not Debian's own build
@@ -19,7 +21,8 @@ build) want=$build_pkgs ;;
 test) want=$test_pkgs ;;
 fuzz) want=$fuzz_pkgs ;;
 bench) want=$bench_pkgs ;;
-*) echo "usage: $0 build|test|fuzz|bench" >&2; exit 2 ;;
+helper) want=$helper_pkgs ;;
+*) echo "usage: $0 build|test|fuzz|bench|helper" >&2; exit 2 ;;
 esac
 
 missing=""
