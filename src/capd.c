@@ -22,6 +22,8 @@
 #include "privs.h"
 #include "procid.h"
 
+extern char **environ;
+
 #define READY_TIMEOUT_MS 10000
 
 /* The daemon's first and only message to the helper. */
@@ -93,6 +95,10 @@ static void become_plain(int ready, struct gw_capture_fds *cap, bool debug)
 	int r = null_stdio(debug);
 	if (r < 0)
 		fail(ready, r, "cannot put stdio on /dev/null");
+	/* Wiped, not only dropped: the caller's variables must not linger
+	 * in the daemon's memory (nor in its /proc/PID/environ). */
+	for (char **e = environ; e && *e; e++)
+		explicit_bzero(*e, strlen(*e));
 	clearenv();
 	umask(077);
 	if (chdir("/") < 0)

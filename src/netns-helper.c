@@ -378,6 +378,9 @@ static int stop_daemon(int dirfd, const char *name, struct gw_error *err)
 	return 0;
 }
 
+/* Stop the daemon, unmount, remove the files.  A step that fails does
+ * not keep the next ones from being done (a daemon that cannot be stopped
+ * must not keep its pin); the first failure is returned. */
 static int destroy_pin(int dirfd, const char *name, struct gw_error *err)
 {
 	int r = pin_check_owner(dirfd, name, getuid(), err);
@@ -385,21 +388,24 @@ static int destroy_pin(int dirfd, const char *name, struct gw_error *err)
 	if (r < 0 && !absent)
 		return r;
 	gw_error_clear(err);
-	if ((r = stop_daemon(dirfd, name, err)) < 0)
-		return r;
+	int first = stop_daemon(dirfd, name, err);
 	if (!absent) {
-		int mounted = pin_open_mounted(dirfd, name, NULL, err);
+		struct gw_error e2 = { 0 };
+		int mounted = pin_open_mounted(dirfd, name, NULL, first < 0 ? &e2 : err);
+		gw_error_clear(&e2);
 		if (mounted < 0)
-			return mounted;
+			return first < 0 ? first : mounted;
 		r = mounted ? pin_unmount(dirfd, name) : 0;
+		if (r < 0 && first == 0)
+			first = gw_error_set(err, r, "cannot unmount " PIN_DIR "/%s: %s", name,
+					     strerror(-r));
 		if (r < 0)
-			return gw_error_set(err, r, "cannot unmount " PIN_DIR "/%s: %s", name,
-					    strerror(-r));
+			return first;
 	}
 	r = pin_remove_files(dirfd, name);
 	if (r < 0)
 		log_warn("cannot remove every file of " PIN_DIR "/%s: %s", name, strerror(-r));
-	return 0;
+	return first;
 }
 
 static int cmd_destroy(int argc, char **argv)
