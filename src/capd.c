@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <netinet/in.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdint.h>
@@ -11,6 +12,7 @@
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/signalfd.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -18,9 +20,11 @@
 #include "cleanup.h"
 #include "evloop.h"
 #include "log.h"
+#include "netns.h"
 #include "netsvc.h"
 #include "privs.h"
 #include "procid.h"
+#include "relay.h"
 
 extern char **environ;
 
@@ -36,6 +40,8 @@ struct daemon {
 	struct gw_evloop loop;
 	struct gw_ev sig;
 	struct gw_netsvc net;
+	struct capd_bridge bridge;
+	struct gw_relay_set *relays;
 };
 
 static void report(int fd, int err, const char *msg)
@@ -85,28 +91,34 @@ static int null_stdio(bool keep_stderr)
 	return r;
 }
 
-/* Everything the daemon inherited from the helper and the caller, gone. */
-static void become_plain(int ready, struct gw_capture_fds *cap, bool debug)
+/* Everything a process forked from the helper inherited from it and from
+ * the caller, gone: only the fds in keep stay.  Returns 0, or -errno with
+ * *what naming the step that failed. */
+static int become_plain(int *keep, size_t n, bool debug, const char **what)
 {
-	int keep[] = { ready, cap->tcp_listener, cap->dns_udp, cap->dns_tcp, cap->tun };
+	*what = "setsid";
 	if (setsid() < 0)
-		fail(ready, errno, "setsid");
-	close_all_but(keep, sizeof keep / sizeof keep[0]);
+		return -errno;
+	close_all_but(keep, n);
+	*what = "cannot put stdio on /dev/null";
 	int r = null_stdio(debug);
 	if (r < 0)
-		fail(ready, r, "cannot put stdio on /dev/null");
+		return r;
 	/* Wiped, not only dropped: the caller's variables must not linger
 	 * in the daemon's memory (nor in its /proc/PID/environ). */
 	for (char **e = environ; e && *e; e++)
 		explicit_bzero(*e, strlen(*e));
 	clearenv();
 	umask(077);
+	*what = "chdir /";
 	if (chdir("/") < 0)
-		fail(ready, errno, "chdir /");
+		return -errno;
+	*what = "cannot drop every capability";
 	if ((r = privs_drop_all()) < 0)
-		fail(ready, r, "cannot drop every capability");
+		return r;
 	signal(SIGPIPE, SIG_IGN);
 	signal(SIGHUP, SIG_IGN);
+	return 0;
 }
 
 static void sig_cb(struct gw_ev *ev, uint32_t events)
@@ -133,29 +145,68 @@ static int start_signals(struct daemon *d)
 	return evloop_set(&d->loop, &d->sig, EPOLLIN);
 }
 
-static __attribute__((noreturn)) void daemon_main(int ready, const char *upstream, bool debug,
+/* ---- the port bridge ---------------------------------------------------- */
+
+static int peer_in_netns(void *ctx)
+{
+	return netns_keeper_socket(*(int *)ctx);
+}
+
+/* Host 127.0.0.1:port relayed to 127.0.0.1:port in the namespace, through
+ * sockets the bridge keeper makes there.  -errno with *what on failure. */
+static int start_bridge(struct daemon *d, const char **what)
+{
+	*what = "the bridge keeper does not answer";
+	int fd = netns_keeper_socket(d->bridge.keeper_fd);
+	if (fd < 0)
+		return fd;
+	close(fd);
+	*what = "cannot listen on the host's 127.0.0.1 for the bridge";
+	struct gw_relay rl = { .listen_fd = relay_listen_loopback(d->bridge.port),
+			       .new_peer = peer_in_netns, .ctx = &d->bridge.keeper_fd,
+			       .peer = { .sin_family = AF_INET, .sin_port = htons(d->bridge.port),
+					 .sin_addr.s_addr = htonl(INADDR_LOOPBACK) } };
+	if (rl.listen_fd < 0)
+		return rl.listen_fd;
+	snprintf(rl.what, sizeof rl.what, "--bridge-port %u", d->bridge.port);
+	*what = "cannot start the bridge";
+	return relay_start(&d->loop, &rl, 1, &d->relays);
+}
+
+/* ---- the daemon --------------------------------------------------------- */
+
+static __attribute__((noreturn)) void daemon_main(int ready, const struct capd_args *a,
 						  struct gw_capture_fds *cap)
 {
 	log_set_prog("greywall-netns-capd");
 	/* What ps shows: the daemon runs from a fork of the helper. */
 	(void)prctl(PR_SET_NAME, "greywall-capd");
-	become_plain(ready, cap, debug);
-	struct daemon d = { .sig.fd = -1 };
+	struct daemon d = { .sig.fd = -1, .bridge = a->bridge };
+	int keep[] = { ready, cap->tcp_listener, cap->dns_udp, cap->dns_tcp, cap->tun,
+		       d.bridge.keeper_fd };
+	const char *what;
+	int r = become_plain(keep, sizeof keep / sizeof keep[0], a->debug, &what);
+	if (r < 0)
+		fail(ready, r, what);
 	struct gw_error err = { 0 };
-	if (netsvc_prepare_upstream(&d.net, upstream, &err) < 0)
+	if (netsvc_prepare_upstream(&d.net, a->upstream, &err) < 0)
 		fail(ready, EINVAL, err.msg);
 	d.net.cap = *cap;
-	int r = evloop_init(&d.loop);
+	what = "cannot start the capture engine";
+	r = evloop_init(&d.loop);
 	if (r == 0)
 		r = start_signals(&d);
 	if (r == 0)
 		r = netsvc_start(&d.loop, &d.net);
+	if (r == 0 && d.bridge.port)
+		r = start_bridge(&d, &what);
 	if (r < 0)
-		fail(ready, r, "cannot start the capture engine");
+		fail(ready, r, what);
 	report(ready, 0, "");
 	close(ready);
-	log_debug("capture daemon serving, upstream %s", upstream);
+	log_debug("capture daemon serving, upstream %s", a->upstream);
 	r = evloop_run(&d.loop);
+	relay_stop(d.relays);
 	netsvc_stop(&d.net);
 	netsvc_free(&d.net);
 	evloop_close(&d.loop, &d.sig);
@@ -186,7 +237,7 @@ static int read_report(int fd, struct report *rep)
 	return 0;
 }
 
-int capd_start(const char *upstream, bool debug, struct gw_capture_fds *cap, pid_t *pid,
+int capd_start(const struct capd_args *a, struct gw_capture_fds *cap, pid_t *pid,
 	       struct gw_error *err)
 {
 	int p[2];
@@ -198,7 +249,7 @@ int capd_start(const char *upstream, bool debug, struct gw_capture_fds *cap, pid
 	pid_t child = fork();
 	if (child == 0) {
 		close(p[0]);
-		daemon_main(p[1], upstream, debug, cap);
+		daemon_main(p[1], a, cap);
 	}
 	int e = errno;
 	close(p[1]);
@@ -222,4 +273,30 @@ int capd_start(const char *upstream, bool debug, struct gw_capture_fds *cap, pid
 	}
 	*pid = child;
 	return steal_fd(&pidfd);
+}
+
+/* ---- the bridge keeper -------------------------------------------------- */
+
+int capd_keeper_start(bool debug, struct gw_error *err)
+{
+	int sv[2];
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
+		return gw_error_set(err, -errno, "socketpair: %s", strerror(errno));
+	fflush(NULL);
+	pid_t child = fork();
+	if (child == 0) {
+		close(sv[0]);
+		(void)prctl(PR_SET_NAME, "greywall-bridge");
+		const char *what;
+		if (become_plain(&sv[1], 1, debug, &what) < 0)
+			_exit(1);
+		netns_keeper_serve(sv[1]);
+	}
+	int e = errno;
+	close(sv[1]);
+	if (child < 0) {
+		close(sv[0]);
+		return gw_error_set(err, -e, "fork: %s", strerror(e));
+	}
+	return sv[0];
 }

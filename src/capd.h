@@ -18,15 +18,40 @@
 #pragma once
 
 #include <stdbool.h>
+#include <stdint.h>
 #include <sys/types.h>
 
 #include "capture.h"
 #include "util.h"
 
+/* --bridge-port: host clients reach a server the sandbox runs on
+ * 127.0.0.1:port inside the namespace, through the host's 127.0.0.1:port
+ * (reachable by every local user, like greywall's -p).  The daemon
+ * relays each connection (relay.h) to a socket that the bridge keeper,
+ * the one process left in the namespace, makes there and passes over
+ * keeper_fd (netns.h's keeper service). */
+struct capd_bridge {
+	uint16_t port;  /* 0: no bridge */
+	int keeper_fd;  /* capd_keeper_start()'s fd, or -1 */
+};
+
+struct capd_args {
+	const char *upstream;   /* SOCKS5 URL with a numeric host */
+	bool debug;
+	struct capd_bridge bridge;
+};
+
 /* Start the daemon with the capture sockets in *cap, which it takes over
- * (they are closed here in any case).  upstream: a SOCKS5 URL with a
- * numeric host.  Waits until the daemon reports that it serves (at most
- * 10 s).  Returns a pidfd of the daemon (close-on-exec) with *pid set, or
- * -errno with err set (the daemon is then gone). */
-int capd_start(const char *upstream, bool debug, struct gw_capture_fds *cap, pid_t *pid,
+ * (they are closed here in any case; bridge.keeper_fd is not).  Waits
+ * until the daemon reports that it serves (at most 10 s).  Returns a
+ * pidfd of the daemon (close-on-exec) with *pid set, or -errno with err
+ * set (the daemon is then gone). */
+int capd_start(const struct capd_args *a, struct gw_capture_fds *cap, pid_t *pid,
 	       struct gw_error *err);
+
+/* Fork the bridge keeper in the calling process's (the new) network
+ * namespace: stripped like the daemon (no capability, no_new_privs, empty
+ * environment, no other fd), it makes TCP sockets there for whoever holds
+ * the returned fd, and exits when that fd's last copy closes (when the
+ * daemon is gone).  Returns the fd or -errno with err set. */
+int capd_keeper_start(bool debug, struct gw_error *err);

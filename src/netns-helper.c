@@ -4,7 +4,8 @@
  * whose traffic is captured, pins them under /run/greywall, lets their
  * owner run a command inside one, and removes them:
  *
- *   create --proxy socks5://HOST:PORT [--debug]   prints the new pin
+ *   create --proxy socks5://HOST:PORT [--bridge-port N] [--debug]
+ *                                                  prints the new pin
  *   exec --netns PIN [--] CMD [ARGS...]            CMD in the namespace
  *   destroy PIN                                    idempotent
  *   list | gc                                      the caller's pins
@@ -68,7 +69,7 @@ extern char **environ;
 
 static void usage(FILE *f)
 {
-	fputs("Usage: " PROG " create --proxy socks5://HOST:PORT [--debug]\n"
+	fputs("Usage: " PROG " create --proxy socks5://HOST:PORT [--bridge-port N] [--debug]\n"
 	      "       " PROG " exec [--die-with-parent] --netns " PIN_DIR "/ns-ID [--] COMMAND [ARGS...]\n"
 	      "       " PROG " destroy " PIN_DIR "/ns-ID\n"
 	      "       " PROG " list\n"
@@ -79,7 +80,9 @@ static void usage(FILE *f)
 	      "the pin.  exec runs COMMAND in a pin of yours, with no capabilities and\n"
 	      "no_new_privs (greywall --no-bwrap --netns PIN does this for you).  destroy\n"
 	      "stops the pin's capture daemon and removes the pin; list shows your pins;\n"
-	      "gc destroys those whose capture daemon is gone.\n"
+	      "gc destroys those whose capture daemon is gone.  --bridge-port N lets host\n"
+	      "clients reach a server the command runs on 127.0.0.1:N, at the host's\n"
+	      "127.0.0.1:N (which every local user can reach).\n"
 	      "\n"
 	      "Needs file capabilities (setcap cap_net_admin,cap_sys_admin+ep) and a\n"
 	      PIN_DIR " owned by root, not world-writable: `make install-helper`.\n",
@@ -126,6 +129,7 @@ static int open_dir_or_die(bool create)
 
 struct create_opts {
 	const char *proxy;
+	uint16_t bridge_port;
 	bool debug;
 };
 
@@ -145,6 +149,16 @@ static const char *flag_value(int argc, char **argv, int *i, const char *flag)
 	return argv[++*i];
 }
 
+static uint16_t parse_port(const char *v)
+{
+	char *end;
+	errno = 0;
+	long p = strtol(v, &end, 10);
+	if (!*v || *end || errno || p < 1 || p > 65535)
+		die_usage("create: --bridge-port %s: not a port (1-65535)", v);
+	return (uint16_t)p;
+}
+
 static void parse_create(int argc, char **argv, struct create_opts *o)
 {
 	*o = (struct create_opts){ 0 };
@@ -155,7 +169,7 @@ static void parse_create(int argc, char **argv, struct create_opts *o)
 		} else if ((v = flag_value(argc, argv, &i, "--tun2socks"))) {
 			log_warn("--tun2socks %s: ignored (capture is built in; nothing is executed)", v);
 		} else if ((v = flag_value(argc, argv, &i, "--bridge-port"))) {
-			die(EXIT_FAIL, "--bridge-port is not supported yet");
+			o->bridge_port = parse_port(v);
 		} else if (strcmp(argv[i], "--debug") == 0) {
 			o->debug = true;
 		} else {
@@ -205,31 +219,53 @@ static int host_netns(void)
 	return s < 0 ? -errno : netns_of_socket(s);
 }
 
-/* Capture set up in a new namespace (the process is moved into it). */
-static int capture_in_new_netns(struct gw_capture_fds *cap, struct gw_error *err)
+/* Inside a namespace only the sandbox uses, ports below 1024 protect
+ * nothing, and a server behind --bridge-port may want one.  Writing a
+ * network sysctl of the namespace needs CAP_NET_ADMIN over it. */
+static void open_low_ports(void)
+{
+	_cleanup_close_ int fd = open("/proc/sys/net/ipv4/ip_unprivileged_port_start",
+				      O_WRONLY | O_CLOEXEC);
+	if (fd < 0 || write(fd, "0", 1) != 1)
+		log_debug("cannot open the ports below 1024 in the namespace: %s", strerror(errno));
+}
+
+/* Capture set up in a new namespace (the process is moved into it), and
+ * *ns the nsfs fd of the namespace its sockets belong to.  Called with
+ * the capabilities raised. */
+static int capture_in_new_netns(struct gw_capture_fds *cap, int *ns, struct gw_error *err)
 {
 	if (unshare(CLONE_NEWNET) < 0)
 		return gw_error_set(err, -errno, "unshare(CLONE_NEWNET): %s", strerror(errno));
 	struct gw_capture_ports ports = { GW_CAPTURE_TCP_PORT, GW_CAPTURE_DNS_PORT };
-	return capture_setup(&ports, cap, err);
+	int r = capture_setup(&ports, cap, err);
+	if (r < 0)
+		return r;
+	open_low_ports();
+	*ns = netns_of_socket(cap->tcp_listener);
+	if (*ns < 0)
+		return gw_error_set(err, *ns, "cannot open the new network namespace: %s",
+				    strerror(-*ns));
+	return 0;
 }
 
-/* Make the namespace, set up capture in it, pin it on pinfd and come
- * back to the host's namespace.  On failure the caller must still unmount
- * the pin (it may be mounted). */
-static int make_namespace(int pinfd, struct gw_capture_fds *cap, struct gw_error *err)
+/* Make the namespace, set up capture in it, start the bridge keeper there
+ * if asked (*keeper), pin the namespace on pinfd and come back to the
+ * host's namespace.  On failure the caller must still unmount the pin (it
+ * may be mounted). */
+static int make_namespace(int pinfd, const struct create_opts *o, struct gw_capture_fds *cap,
+			  int *keeper, struct gw_error *err)
 {
 	if (privs_raise() < 0)
 		return gw_error_set(err, -errno, "cannot raise capabilities: %s", strerror(errno));
+	_cleanup_close_ int ns = -1;
 	_cleanup_close_ int host = host_netns();
 	int r = host < 0 ? gw_error_set(err, host, "cannot open the host's network namespace: %s",
 					strerror(-host))
-			 : capture_in_new_netns(cap, err);
-	/* The namespace the capture sockets belong to is the one pinned. */
-	_cleanup_close_ int ns = r < 0 ? -1 : netns_of_socket(cap->tcp_listener);
-	if (r == 0 && ns < 0)
-		r = gw_error_set(err, ns, "cannot open the new network namespace: %s", strerror(-ns));
+			 : capture_in_new_netns(cap, &ns, err);
 	privs_lower();
+	if (r == 0 && o->bridge_port && (*keeper = capd_keeper_start(o->debug, err)) < 0)
+		r = *keeper;
 	if (r == 0)
 		r = pin_mount(ns, pinfd, err);
 	if (host >= 0 && (privs_raise() < 0 || setns(host, CLONE_NEWNET) < 0))
@@ -272,11 +308,17 @@ static int cmd_create(int argc, char **argv)
 	if (pinfd < 0)
 		die_err(&err);
 	struct gw_capture_fds cap = GW_CAPTURE_FDS_INIT;
-	int r = make_namespace(pinfd, &cap, &err);
+	_cleanup_close_ int keeper = -1;
+	int r = make_namespace(pinfd, &o, &cap, &keeper, &err);
 	log_debug("pinned %s/%s (%s)", PIN_DIR, name, cap.tun >= 0 ? "tun0" : "no tun0: lo only");
+	struct capd_args a = { .upstream = upstream, .debug = o.debug,
+			       .bridge = { .port = o.bridge_port, .keeper_fd = keeper } };
 	pid_t pid = -1;
-	_cleanup_close_ int pidfd = r < 0 ? -1 : capd_start(upstream, o.debug, &cap, &pid, &err);
+	_cleanup_close_ int pidfd = r < 0 ? -1 : capd_start(&a, &cap, &pid, &err);
 	capture_fds_close(&cap);
+	/* The daemon has its copy: the keeper lives as long as the daemon. */
+	gw_close_fd(keeper);
+	keeper = -1;
 	if (r == 0 && pidfd < 0)
 		r = pidfd;
 	if (r == 0)

@@ -284,9 +284,14 @@ static bool lists_domains(const struct gw_config *cfg)
  * proxy named at `greywall-netns-helper create`, which decides. */
 static void use_pinned_netns(struct run_ctx *c, const struct gw_opts *o)
 {
-	if (o->n_ports || o->n_forwards)
-		die(GW_EXIT_USAGE, "-p/--port and -f/--forward cannot reach into a network namespace "
+	if (o->n_forwards)
+		die(GW_EXIT_USAGE, "-f/--forward cannot reach the host from a network namespace "
 		    "pinned by greywall-netns-helper (--netns)");
+	/* -p N only lets the command listen on N (Landlock); host clients
+	 * reach it through the pin's --bridge-port N. */
+	if (o->n_ports)
+		log_debug("-p: host clients reach the command's port only through a pin made with "
+			  "greywall-netns-helper create --bridge-port");
 	if (lists_domains(&c->cfg))
 		log_warn("network.allowedDomains/deniedDomains are not enforced by greywall with "
 			 "--netns: the proxy named at `greywall-netns-helper create --proxy` decides "

@@ -239,9 +239,9 @@ rm -f "$T/bin/h-copy"
 
 # A recycled PID: the sidecar names a live process of the user's that is
 # not the daemon (wrong start time).  destroy must not signal it.
-as_user sleep 300 </dev/null >/dev/null 2>&1 &
-PIDS+=($!)
-for i in $(seq 1 100); do SLEEPER=$(pgrep -u "$U_UID" -x sleep | head -1); [ -n "$SLEEPER" ] && break; sleep 0.05; done
+as_user sh -c 'echo $$ > sub/sleeper.pid; exec sleep 300' </dev/null >/dev/null 2>&1 &
+for i in $(seq 1 100); do [ -s "$T/ws/sub/sleeper.pid" ] && break; sleep 0.05; done
+SLEEPER=$(cat "$T/ws/sub/sleeper.pid")
 rm -f "$PIN.pid"
 echo "$SLEEPER 12345" >"$PIN.pid"
 chown "$U_UID" "$PIN.pid"
@@ -263,6 +263,39 @@ expect_fail_out "a sidecar naming root's process: destroy reports the refused si
 [ -d "/proc/$SLEEPER_ROOT" ] && ! mounted "$PIN" && t_ok "...the process lives on, the pin is gone anyway" ||
 	t_not_ok "root's process or the pin" "$(grep greywall /proc/self/mountinfo)"
 kill "$D" 2>/dev/null
+
+# ===== --bridge-port =============================================================
+BP=$(free_port)
+expect_fail_out "--bridge-port wants a port" "not a port" as_user "$H" create --proxy "socks5://127.0.0.1:$UP_PORT" --bridge-port 0
+PIN=$(as_user "$H" create --proxy "socks5://127.0.0.1:$UP_PORT" --bridge-port "$BP" 2>&1)
+PINS+=("$PIN")
+D=$(daemon_of "$PIN")
+K=$(pgrep -P 1 -u "$U_UID" -x greywall-bridge | while read -r k; do
+	[ "$(readlink "/proc/$k/ns/net")" = "$(as_user "$H" exec --netns "$PIN" -- readlink /proc/self/ns/net)" ] && echo "$k"; done | head -1)
+kstat=$(grep -E '^(CapPrm|CapEff|NoNewPrivs)' "/proc/$K/status" 2>&1 | tr -s '\t ' ' ' | tr '\n' ';')
+[ -n "$K" ] && [ "$kstat" = "CapPrm: 0000000000000000;CapEff: 0000000000000000;NoNewPrivs: 1;" ] &&
+	t_ok "the bridge keeper in the namespace has no capability, no_new_privs" || t_not_ok "bridge keeper" "'$K' $kstat"
+echo "bridged-hello" >"$T/ws/sub/b.txt"
+chown "$U_UID" "$T/ws/sub/b.txt"
+rm -f "$T/ws/sub/ready"
+as_user "$GW" --no-bwrap -s "$T/conf/gw.json" -p "$BP" --netns "$PIN" -- python3 -c "
+import http.server, functools, os
+h = functools.partial(http.server.SimpleHTTPRequestHandler, directory='sub')
+s = http.server.HTTPServer(('127.0.0.1', $BP), h)
+open('sub/ready', 'w').write(str(os.getpid()))
+s.serve_forever()" </dev/null >/dev/null 2>&1 &
+bg=$!
+for i in $(seq 1 100); do [ -s "$T/ws/sub/ready" ] && break; sleep 0.05; done
+expect_out "a host client reaches the command's server through --bridge-port" "^bridged-hello$" \
+	"${CURL[@]}" "http://127.0.0.1:$BP/b.txt"
+# The server, then greywall, which ends with its command.
+kill "$(cat "$T/ws/sub/ready")" 2>/dev/null
+wait "$bg" 2>/dev/null
+expect "destroy the bridged pin" 0 as_user "$H" destroy "$PIN"
+for i in $(seq 1 40); do [ -d "/proc/$K" ] && [ "$(cut -d' ' -f3 "/proc/$K/stat" 2>/dev/null)" != Z ] || break; sleep 0.05; done
+[ -d "/proc/$K" ] && [ "$(cut -d' ' -f3 "/proc/$K/stat" 2>/dev/null)" != Z ] && t_not_ok "bridge keeper outlived its pin" "$K" ||
+	t_ok "...its bridge keeper exits with the daemon"
+expect_fail_out "...and the host port is closed" "" "${CURL[@]}" "http://127.0.0.1:$BP/b.txt"
 
 # ===== destroy and gc ============================================================
 PIN=$(as_user "$H" create --proxy "socks5://127.0.0.1:$UP_PORT" 2>&1)
