@@ -278,9 +278,9 @@ static bool under_seccomp(void)
 static const char *ways_out =
 	"Ways out: run with `--no-bwrap` (Landlock + seccomp, proxy variables only; "
 	"kernel-enforced egress there needs a network namespace pinned by "
-	"greywall-netns-helper, `--netns PIN`, which is not released yet); or allow user "
-	"namespaces for greywall and bwrap (see the cause above; the README's \"User "
-	"namespaces\" has an AppArmor profile).";
+	"greywall-netns-helper: `make install-helper`, then `--no-bwrap --netns PIN`); or "
+	"allow user namespaces for greywall and bwrap (see the cause above; the README's "
+	"\"User namespaces\" has an AppArmor profile).";
 
 /* Name the cause of a failed user namespace, from what the kernel exposes. */
 static char *diagnose(const struct status_msg *st)
