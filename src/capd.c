@@ -116,6 +116,14 @@ static int become_plain(int *keep, size_t n, bool debug, const char **what)
 	*what = "cannot drop every capability";
 	if ((r = privs_drop_all()) < 0)
 		return r;
+	/* A clean signal state: create blocks a few, and the caller may have
+	 * ignored some (which nothing here should depend on). */
+	sigset_t none;
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
+	signal(SIGTERM, SIG_DFL);
+	signal(SIGINT, SIG_DFL);
+	signal(SIGQUIT, SIG_DFL);
 	signal(SIGPIPE, SIG_IGN);
 	signal(SIGHUP, SIG_IGN);
 	return 0;

@@ -295,10 +295,25 @@ static int record_daemon(int dirfd, const char *name, pid_t pid, struct gw_error
 				    "/%s.pid: %s", name, strerror(-r)) : 0;
 }
 
+/* Between the pin's creation and its sidecar, an interrupted create would
+ * leave a pin that only gc removes: the usual ways to stop a command wait
+ * until create is done (it is bounded: the daemon gets 10 s to start). */
+static void block_interruptions(void)
+{
+	sigset_t set;
+	sigemptyset(&set);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGHUP);
+	sigaddset(&set, SIGQUIT);
+	sigprocmask(SIG_BLOCK, &set, NULL);
+}
+
 static int cmd_create(int argc, char **argv)
 {
 	struct create_opts o;
 	parse_create(argc, argv, &o);
+	block_interruptions();
 	log_set_debug(o.debug);
 	_cleanup_free_ char *upstream = checked_proxy(o.proxy);
 	_cleanup_close_ int dirfd = open_dir_or_die(true);

@@ -298,10 +298,16 @@ for i in $(seq 1 40); do [ -d "/proc/$K" ] && [ "$(cut -d' ' -f3 "/proc/$K/stat"
 expect_fail_out "...and the host port is closed" "" "${CURL[@]}" "http://127.0.0.1:$BP/b.txt"
 
 # ===== destroy and gc ============================================================
-PIN=$(as_user "$H" create --proxy "socks5://127.0.0.1:$UP_PORT" 2>&1)
+# Created by a caller that ignores SIGTERM: the daemon does not inherit
+# that, so destroy's SIGTERM stops it at once (no SIGKILL after 3 s).
+PIN=$(as_user sh -c 'trap "" TERM INT; exec "$0" create --proxy "$1"' "$H" "socks5://127.0.0.1:$UP_PORT" 2>&1)
 PINS+=("$PIN")
 D=$(daemon_of "$PIN")
+t0=$(date +%s%N)
 expect "destroy" 0 as_user "$H" destroy "$PIN"
+ms=$((($(date +%s%N) - t0) / 1000000))
+[ "$ms" -lt 2500 ] && t_ok "...stops the daemon with SIGTERM (${ms} ms), even when the caller ignored it" ||
+	t_not_ok "destroy took ${ms} ms (SIGTERM ignored?)" ""
 for i in $(seq 1 40); do [ -d "/proc/$D" ] || break; sleep 0.05; done
 left=""
 [ -d "/proc/$D" ] && [ "$(cut -d' ' -f3 "/proc/$D/stat")" != Z ] && left="$left daemon $D;"
