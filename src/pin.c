@@ -77,26 +77,30 @@ static int check_dir(int fd, struct gw_error *err)
 	return 0;
 }
 
-/* Root alone, with no install: a directory only root can create pins in. */
+/* Root alone, with no install: a directory only root can create pins in
+ * (0755 whatever the umask).  Returns its fd, or -errno with err set. */
 static int create_dir(struct gw_error *err)
 {
 	_cleanup_close_ int run = open_nofollow(AT_FDCWD, "/run", O_RDONLY | O_DIRECTORY, 0);
 	if (run < 0)
 		return gw_error_set(err, run, "cannot open /run: %s", strerror(-run));
-	if (mkdirat(run, PIN_DIR + sizeof "/run", 0755) < 0 && errno != EEXIST)
+	const char *name = PIN_DIR + sizeof "/run";
+	if (mkdirat(run, name, 0700) < 0 && errno != EEXIST)
 		return gw_error_set(err, -errno, "cannot create " PIN_DIR ": %s", strerror(errno));
-	return 0;
+	_cleanup_close_ int fd = open_nofollow(run, name, O_RDONLY | O_DIRECTORY, RESOLVE_BENEATH);
+	if (fd < 0)
+		return gw_error_set(err, fd, "cannot open " PIN_DIR ": %s", strerror(-fd));
+	struct stat st;
+	if (fstat(fd, &st) < 0 || (st.st_uid == 0 && fchmod(fd, 0755) < 0))
+		return gw_error_set(err, -errno, "cannot make " PIN_DIR " 0755: %s", strerror(errno));
+	return steal_fd(&fd);
 }
 
 int pin_dir_open(bool create, struct gw_error *err)
 {
 	int fd = open_nofollow(AT_FDCWD, PIN_DIR, O_RDONLY | O_DIRECTORY, 0);
-	if (fd == -ENOENT && create && getuid() == 0) {
-		int r = create_dir(err);
-		if (r < 0)
-			return r;
-		fd = open_nofollow(AT_FDCWD, PIN_DIR, O_RDONLY | O_DIRECTORY, 0);
-	}
+	if (fd == -ENOENT && create && getuid() == 0)
+		fd = create_dir(err);
 	if (fd == -ENOENT)
 		return gw_error_set(err, fd, PIN_DIR " does not exist. Hint: `make install-helper` "
 				    "creates it (and installs a tmpfiles.d entry for the next boots)");
@@ -106,7 +110,8 @@ int pin_dir_open(bool create, struct gw_error *err)
 		return gw_error_set(err, fd, "cannot open " PIN_DIR ": %s. Hint: %s", strerror(-fd),
 				    MEMBERS_HINT);
 	if (fd < 0)
-		return gw_error_set(err, fd, "cannot open " PIN_DIR ": %s", strerror(-fd));
+		return err && err->msg ? fd : gw_error_set(err, fd, "cannot open " PIN_DIR ": %s",
+							   strerror(-fd));
 	int r = check_dir(fd, err);
 	if (r < 0) {
 		close(fd);
