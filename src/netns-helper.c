@@ -5,16 +5,20 @@
  * owner run a command inside one, and removes them:
  *
  *   create --proxy socks5://HOST:PORT [--bridge-port N] [--debug]
- *                                                  prints the new pin
- *   exec --netns PIN [--] CMD [ARGS...]            CMD in the namespace
- *   destroy PIN                                    idempotent
- *   list | gc                                      the caller's pins
+ *                                     prints the new pin
+ *   exec [--die-with-parent] --netns PIN [--] CMD [ARGS...]
+ *                                     CMD in the namespace
+ *   destroy PIN                       idempotent
+ *   list | gc                         the caller's pins
  *
  * The namespace of a pin has lo, tun0 (or, when /dev/net/tun cannot be
  * opened, a route making every IPv4 address local) and the nftables
  * redirects of capture.h; its capture daemon (capd.h) serves the
  * redirected DNS and connections from the host's namespace and hands every
- * connection, by name, to the SOCKS5 proxy named at create.
+ * connection, by name, to the SOCKS5 proxy named at create.  exec's
+ * CMD inherits the caller's fds and environment, less what the C library
+ * removes from the environment of a program with file capabilities
+ * (LD_*, TMPDIR, ...; greywall passes the command's own in an fd).
  *
  * Privileges: file capabilities cap_net_admin,cap_sys_admin, checked and
  * bracketed by privs.h; pins are files of the caller with the namespace
