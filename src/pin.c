@@ -195,7 +195,8 @@ int pin_check_owner(int dirfd, const char *name, uid_t uid, struct gw_error *err
 
 int pin_open_mounted(int dirfd, const char *name, int *out, struct gw_error *err)
 {
-	_cleanup_close_ int fd = open_nofollow(dirfd, name, O_RDONLY, RESOLVE_BENEATH);
+	/* O_NONBLOCK: a FIFO in the way must not hang the helper. */
+	_cleanup_close_ int fd = open_nofollow(dirfd, name, O_RDONLY | O_NONBLOCK, RESOLVE_BENEATH);
 	if (fd == -ELOOP)
 		return gw_error_set(err, fd, "refusing " PIN_DIR "/%s: a symlink, not a pin", name);
 	if (fd < 0)
@@ -298,7 +299,11 @@ int pin_sidecar_read(int dirfd, const char *name, uid_t uid, pid_t *pid, uint64_
 {
 	char path[PIN_NAME_MAX], text[SIDECAR_MAX];
 	snprintf(path, sizeof path, "%s" SIDECAR_PID, name);
-	_cleanup_close_ int fd = open_nofollow(dirfd, path, O_RDONLY | O_NOFOLLOW, RESOLVE_BENEATH);
+	/* Another member of the directory's group may have made this name
+	 * first, as anything: O_NONBLOCK so that a FIFO cannot hang us, then
+	 * only a regular file of the caller's is read. */
+	_cleanup_close_ int fd = open_nofollow(dirfd, path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK,
+					       RESOLVE_BENEATH);
 	if (fd < 0)
 		return fd == -ELOOP ? -EPERM : fd;
 	struct stat st;

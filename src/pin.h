@@ -14,7 +14,8 @@
  * (O_EXCL, so new) with the namespace's nsfs file mounted on it through
  * mount fds (open_tree + move_mount), never through a path.  Sidecars:
  * NAME.pid ("PID STARTTIME\n" of the capture daemon, see procid.h) and
- * NAME.sock (reserved for a port bridge).
+ * NAME.sock (the original helper's bridge socket: never made here, since
+ * the bridge relays through fds, but removed with the pin).
  *
  * The owner of a pin is the owner of the file its mount sits on.  The
  * mount hides that file (a lookup of the name finds the nsfs inode,

@@ -264,6 +264,19 @@ expect_fail_out "a sidecar naming root's process: destroy reports the refused si
 	t_not_ok "root's process or the pin" "$(grep greywall /proc/self/mountinfo)"
 kill "$D" 2>/dev/null
 
+# Another member of the group plants a FIFO as the sidecar: destroy must
+# neither hang on it nor trust it.
+PIN=$(as_user "$H" create --proxy "socks5://127.0.0.1:$UP_PORT" 2>&1)
+PINS+=("$PIN")
+D=$(daemon_of "$PIN")
+rm -f "$PIN.pid"
+as_user2 mkfifo "$PIN.pid"
+expect_out "a FIFO planted as the sidecar by another user: destroy neither hangs nor trusts it" \
+	"not a file of yours" as_user timeout 20 "$H" destroy "$PIN"
+mounted "$PIN" && t_not_ok "...and still removes the pin" "" || t_ok "...and still removes the pin"
+rm -f "$PIN.pid"
+kill "$D" 2>/dev/null
+
 # ===== --bridge-port =============================================================
 BP=$(free_port)
 expect_fail_out "--bridge-port wants a port" "not a port" as_user "$H" create --proxy "socks5://127.0.0.1:$UP_PORT" --bridge-port 0
