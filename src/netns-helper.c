@@ -352,6 +352,21 @@ static int cmd_create(int argc, char **argv)
 
 /* ---- exec --------------------------------------------------------------- */
 
+/* Whether the daemon the sidecar of `name` records is running: 1 yes,
+ * 0 no, -ENOENT no sidecar (*pid gets the recorded PID, if any). */
+static int daemon_alive(int dirfd, const char *name, pid_t *pid)
+{
+	uint64_t start;
+	*pid = 0;
+	int r = pin_sidecar_read(dirfd, name, getuid(), pid, &start);
+	if (r == -ENOENT)
+		return r;
+	if (r < 0)
+		return 0;
+	_cleanup_close_ int pidfd = procid_open(*pid, start);
+	return pidfd >= 0 && procid_alive(pidfd);
+}
+
 /* --die-with-parent: the command is killed when the process that ran
  * the helper dies (greywall's supervisor), as a child greywall starts
  * directly is.  That has to be set again here: the kernel clears it when
@@ -394,6 +409,11 @@ static int cmd_exec(int argc, char **argv)
 	int nsfd = pin_open_netns(dirfd, name, getuid(), &err);
 	if (nsfd < 0)
 		die_err(&err);
+	/* Still safe (nothing gets out), but the user should know why. */
+	pid_t pid;
+	if (daemon_alive(dirfd, name, &pid) != 1)
+		log_warn(PIN_DIR "/%s: its capture daemon is gone, so nothing will reach the network "
+			 "(`" PROG " gc` removes such pins)", name);
 	if (privs_raise() < 0 || setns(nsfd, CLONE_NEWNET) < 0)
 		die_errno(EXIT_FAIL, errno, "exec: setns");
 	int r = privs_drop_all();
@@ -486,15 +506,11 @@ enum pin_state { PIN_RUNNING, PIN_STARTING, PIN_STALE };
 /* State of one of the caller's pins; *pid gets the daemon's when known. */
 static enum pin_state pin_state(int dirfd, const char *name, const struct stat *under, pid_t *pid)
 {
-	uint64_t start;
-	*pid = 0;
-	int r = pin_sidecar_read(dirfd, name, getuid(), pid, &start);
-	if (r == -ENOENT)
+	int alive = daemon_alive(dirfd, name, pid);
+	if (alive == -ENOENT)
 		return time(NULL) - under->st_mtime < GC_GRACE_S ? PIN_STARTING : PIN_STALE;
-	if (r < 0 || pin_open_mounted(dirfd, name, NULL, NULL) != 1)
-		return PIN_STALE;
-	_cleanup_close_ int pidfd = procid_open(*pid, start);
-	return pidfd >= 0 && procid_alive(pidfd) ? PIN_RUNNING : PIN_STALE;
+	return alive == 1 && pin_open_mounted(dirfd, name, NULL, NULL) == 1 ? PIN_RUNNING
+									       : PIN_STALE;
 }
 
 /* Call fn for each pin of the caller. */

@@ -340,6 +340,8 @@ D=$(daemon_of "$PIN")
 kill -9 "$D"
 for i in $(seq 1 40); do [ -d "/proc/$D" ] || break; sleep 0.05; done
 expect_out "list shows a pin whose daemon died as stale" "^$PIN stale$" as_user "$H" list
+expect_out "exec into it warns that nothing will reach the network" "capture daemon is gone" \
+	as_user "$H" exec --netns "$PIN" -- true
 expect_out "gc destroys it" "^destroyed $PIN$" as_user "$H" gc
 mounted "$PIN" || [ -e "$PIN" ] && t_not_ok "gc left the pin" "" || t_ok "...leaving nothing"
 
