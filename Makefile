@@ -6,7 +6,8 @@ BUILD ?= build
 ASAN_BUILD ?= build-asan
 PREFIX ?= /usr/local
 
-.PHONY: all deps check demo install clean fuzz bench
+.PHONY: all deps check demo install install-helper cross-arm64 clean fuzz bench
+HELPER_GROUP ?= greywall
 
 all: deps
 	@test -f $(BUILD)/build.ninja || meson setup $(BUILD) --prefix=$(PREFIX)
@@ -35,6 +36,21 @@ bench: all
 	python3 bench/startup.py $(BUILD)/greywall
 	python3 bench/net.py $(BUILD)/greywall
 
+# greywall-netns-helper, next to greywall, with its file capabilities, and
+# /run/greywall (now and at boot, through tmpfiles.d); as root.  Users of
+# `greywall --no-bwrap --netns` must be members of HELPER_GROUP.
+install-helper: all
+	@scripts/install-deps.sh helper
+	scripts/install-helper.sh $(BUILD)/greywall-netns-helper $(DESTDIR)$(PREFIX)/bin $(HELPER_GROUP)
+
+# A build for 64-bit Arm in build-arm64/ (Debian's cross compiler; the
+# seccomp filter generator runs on the build machine).  Nothing is run.
+ARM64_BUILD ?= build-arm64
+cross-arm64:
+	@scripts/install-deps.sh cross
+	@test -f $(ARM64_BUILD)/build.ninja || meson setup $(ARM64_BUILD) --cross-file cross/arm64.ini
+	ninja -C $(ARM64_BUILD)
+
 # libFuzzer builds of the fuzz targets (clang); `make fuzz FUZZ_SECONDS=60`.
 FUZZ_SECONDS ?= 30
 fuzz:
@@ -42,4 +58,4 @@ fuzz:
 	scripts/fuzz.sh $(FUZZ_SECONDS)
 
 clean:
-	rm -rf $(BUILD) $(ASAN_BUILD) build-fuzz
+	rm -rf $(BUILD) $(ASAN_BUILD) $(ARM64_BUILD) build-fuzz

@@ -1,14 +1,20 @@
 #!/bin/sh
-# install-deps.sh build|test|fuzz|bench: install the Debian packages
-# greywall needs to build (build), to run its test suite (test) or the
-# benchmarks of bench/ (bench: the peers' relay chain, socat + microsocks,
-# and what Anthropic's sandbox-runtime needs, which bench/net.py installs
-# with npm), when they are missing.
+# install-deps.sh build|test|fuzz|bench|helper|cross: install the Debian
+# packages greywall needs to build (build), to run its test suite (test),
+# the libFuzzer builds (fuzz), the benchmarks of bench/ (bench: the peers'
+# relay chain, socat + microsocks, and what Anthropic's sandbox-runtime
+# needs, which bench/net.py installs with npm), to install
+# greywall-netns-helper (helper) or to build for arm64 (cross: adds the
+# arm64 architecture to dpkg), when they are missing.
 # Uses apt-get as root, or through sudo; says what to install otherwise.
 set -eu
 
 build_pkgs="meson ninja-build pkg-config gcc libc6-dev libseccomp-dev libjson-c-dev libc-ares-dev"
-test_pkgs="$build_pkgs bubblewrap microsocks curl python3 git util-linux passwd iproute2 nftables openssl nodejs make"
+test_pkgs="$build_pkgs bubblewrap microsocks curl python3 git util-linux passwd iproute2 nftables openssl nodejs make libcap2-bin"
+helper_pkgs="libcap2-bin passwd"
+# make cross-arm64: Debian's cross compiler and the arm64 libraries
+# (multiarch), plus the build machine's own tools (gen-seccomp is native).
+cross_pkgs="$build_pkgs gcc-aarch64-linux-gnu libc6-dev-arm64-cross libseccomp-dev:arm64 libjson-c-dev:arm64 libc-ares-dev:arm64"
 fuzz_pkgs="$build_pkgs clang libclang-rt-14-dev"
 bench_pkgs="$build_pkgs bubblewrap microsocks socat ripgrep python3 git"
 # npm comes with nodejs where nodejs is not Debian's own build
@@ -19,7 +25,9 @@ build) want=$build_pkgs ;;
 test) want=$test_pkgs ;;
 fuzz) want=$fuzz_pkgs ;;
 bench) want=$bench_pkgs ;;
-*) echo "usage: $0 build|test|fuzz|bench" >&2; exit 2 ;;
+helper) want=$helper_pkgs ;;
+cross) want=$cross_pkgs ;;
+*) echo "usage: $0 build|test|fuzz|bench|helper|cross" >&2; exit 2 ;;
 esac
 
 missing=""
@@ -43,6 +51,9 @@ if ! command -v apt-get >/dev/null 2>&1; then
 fi
 echo "greywall: installing:$missing" >&2
 export DEBIAN_FRONTEND=noninteractive
+if [ "${1:-build}" = cross ] && ! dpkg --print-foreign-architectures | grep -qx arm64; then
+	$SUDO dpkg --add-architecture arm64
+fi
 $SUDO apt-get update -q >/dev/null
 # shellcheck disable=SC2086
 $SUDO apt-get install -y -q --no-install-recommends $missing >/dev/null

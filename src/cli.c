@@ -8,7 +8,7 @@
 enum opt_id {
 	OPT_DEBUG, OPT_VERSION, OPT_SETTINGS, OPT_NO_BWRAP, OPT_PROXY, OPT_HTTP_PROXY,
 	OPT_DNS, OPT_CMD, OPT_FEATURES, OPT_DEGRADED, OPT_HELP, OPT_PORT, OPT_FORWARD,
-	OPT_MONITOR, OPT_LISTEN,
+	OPT_MONITOR, OPT_LISTEN, OPT_NETNS, OPT_NETNS_HELPER,
 };
 
 struct opt_def {
@@ -34,6 +34,8 @@ static const struct opt_def opts[] = {
 	{ 'f', "forward", true, OPT_FORWARD },
 	{ 'm', "monitor", false, OPT_MONITOR },
 	{ 0, "listen", true, OPT_LISTEN },
+	{ 0, "netns", true, OPT_NETNS },
+	{ 0, "netns-helper", true, OPT_NETNS_HELPER },
 };
 
 void cli_usage(FILE *f)
@@ -51,6 +53,11 @@ void cli_usage(FILE *f)
 	      "  -s, --settings FILE  policy file (default: ~/.config/greywall/greywall.json)\n"
 	      "      --no-bwrap       sandbox without namespaces: Landlock + seccomp + proxy\n"
 	      "                       variables; needs no privileges (for containers)\n"
+	      "      --netns PIN      with --no-bwrap: run in a network namespace pinned by\n"
+	      "                       greywall-netns-helper create (every connection and\n"
+	      "                       DNS query captured and passed to its proxy)\n"
+	      "      --netns-helper PATH  greywall-netns-helper to use (default: the one\n"
+	      "                       next to greywall)\n"
 	      "      --proxy URL      SOCKS5 proxy (overrides network.proxyUrl); without\n"
 	      "                       one, greywall's own proxy applies allowedDomains\n"
 	      "      --http-proxy URL HTTP proxy (overrides network.httpProxyUrl)\n"
@@ -129,6 +136,8 @@ static int set_opt(struct gw_opts *o, enum opt_id id, const char *v, struct gw_e
 	case OPT_HELP: o->mode = GW_MODE_HELP; break;
 	case OPT_MONITOR: o->monitor = true; break;
 	case OPT_LISTEN: o->listen = v; break;
+	case OPT_NETNS: o->netns = v; break;
+	case OPT_NETNS_HELPER: o->netns_helper = v; break;
 	}
 	return 0;
 }
@@ -205,6 +214,8 @@ int cli_parse(int argc, char **argv, struct gw_opts *o, struct gw_error *err)
 		return gw_error_set(err, -EINVAL, "--listen is for greywall proxy");
 	if (o->mode != GW_MODE_RUN)
 		return 0;
+	if (o->netns && !o->no_bwrap)
+		return gw_error_set(err, -EINVAL, "--netns requires --no-bwrap");
 	if (o->shell_cmd && o->argv[0])
 		return gw_error_set(err, -EINVAL, "give either -c \"COMMAND\" or a command after --, not both");
 	if (!o->shell_cmd && !o->argv[0])

@@ -39,6 +39,8 @@ struct gw_opts {
 	const char *shell_cmd;  /* -c */
 	bool monitor;           /* -m/--monitor: log denied connections */
 	const char *listen;     /* greywall proxy --listen ADDR:PORT */
+	const char *netns;      /* --netns PIN (with --no-bwrap): a pinned network namespace */
+	const char *netns_helper; /* --netns-helper PATH */
 	uint16_t ports[GW_CLI_MAX_PORTS];    /* -p/--port: host clients reach these inside */
 	int n_ports;
 	uint16_t forwards[GW_CLI_MAX_PORTS]; /* -f/--forward: the command reaches these on the host */

@@ -71,3 +71,9 @@ char *fs_fd_path(int fd);
 /* Remove a directory tree below `parent_fd`/`name` without following
  * symlinks or crossing mount points.  Returns 0 or -errno. */
 int fs_remove_tree(int parent_fd, const char *name);
+
+/* A memfd holding `len` bytes of data, sealed against any change and
+ * positioned at its start (close-on-exec): how greywall hands a policy or
+ * an environment to the process that enforces it.  Returns the fd or
+ * -errno. */
+int fs_sealed_memfd(const char *name, const char *data, size_t len);

@@ -185,7 +185,7 @@ static int recv_with_fds(int sock, void *data, size_t len, int *fds, size_t nfds
 	return ngot;
 }
 
-static __attribute__((noreturn)) void keeper_serve(int sock)
+void netns_keeper_serve(int sock)
 {
 	for (;;) {
 		struct request rq;
@@ -255,7 +255,7 @@ static __attribute__((noreturn)) void keeper_main(int sock, pid_t parent, bool c
 	close(fds[1]);
 	if (capture && send_capture(sock, &cfds) < 0)
 		_exit(1);
-	keeper_serve(sock);
+	netns_keeper_serve(sock);
 }
 
 static long read_long(const char *path)
@@ -278,9 +278,9 @@ static bool under_seccomp(void)
 static const char *ways_out =
 	"Ways out: run with `--no-bwrap` (Landlock + seccomp, proxy variables only; "
 	"kernel-enforced egress there needs a network namespace pinned by "
-	"greywall-netns-helper, `--netns PIN`, which is not released yet); or allow user "
-	"namespaces for greywall and bwrap (see the cause above; the README's \"User "
-	"namespaces\" has an AppArmor profile).";
+	"greywall-netns-helper: `make install-helper`, then `--no-bwrap --netns PIN`); or "
+	"allow user namespaces for greywall and bwrap (see the cause above; the README's "
+	"\"User namespaces\" has an AppArmor profile).";
 
 /* Name the cause of a failed user namespace, from what the kernel exposes. */
 static char *diagnose(const struct status_msg *st)
@@ -407,16 +407,16 @@ int netns_join(const struct gw_netns *ns)
 	return 0;
 }
 
-static int request(struct gw_netns *ns, uint8_t op, uint16_t port)
+static int request(int ctl_fd, uint8_t op, uint16_t port)
 {
-	if (ns->ctl_fd < 0)
+	if (ctl_fd < 0)
 		return -EBADF;
 	struct request rq = { .op = op, .port = port };
-	if (send(ns->ctl_fd, &rq, sizeof rq, MSG_NOSIGNAL) != (ssize_t)sizeof rq)
+	if (send(ctl_fd, &rq, sizeof rq, MSG_NOSIGNAL) != (ssize_t)sizeof rq)
 		return -EPIPE;
 	int32_t e;
 	int fd = -1;
-	int n = recv_with_fds(ns->ctl_fd, &e, sizeof e, &fd, 1);
+	int n = recv_with_fds(ctl_fd, &e, sizeof e, &fd, 1);
 	if (n < 0)
 		return n;
 	if (e != 0 || n != 1) {
@@ -428,12 +428,17 @@ static int request(struct gw_netns *ns, uint8_t op, uint16_t port)
 
 int netns_socket(struct gw_netns *ns)
 {
-	return request(ns, OP_SOCKET, 0);
+	return request(ns->ctl_fd, OP_SOCKET, 0);
+}
+
+int netns_keeper_socket(int ctl_fd)
+{
+	return request(ctl_fd, OP_SOCKET, 0);
 }
 
 int netns_listen(struct gw_netns *ns, uint16_t port)
 {
-	return request(ns, OP_LISTEN, port);
+	return request(ns->ctl_fd, OP_LISTEN, port);
 }
 
 void netns_close(struct gw_netns *ns)

@@ -66,6 +66,16 @@ int netns_listen(struct gw_netns *ns, uint16_t port);
 
 void netns_close(struct gw_netns *ns);
 
+/* The keeper's socket service alone, for a keeper made elsewhere
+ * (greywall-netns-helper's port bridge): in the calling process, already
+ * in the namespace and stripped of everything it should not hold, answer
+ * requests on `sock` (a SOCK_SEQPACKET socketpair end) with sockets made
+ * in the namespace, until the other end closes; then exit. */
+__attribute__((noreturn)) void netns_keeper_serve(int sock);
+
+/* netns_socket() asked of such a keeper through the other end, ctl_fd. */
+int netns_keeper_socket(int ctl_fd);
+
 /* Whether this process can create a user namespace with its own network
  * namespace right now (forks a child that tries).  Returns 0 or -errno with
  * err set as for netns_create(). */

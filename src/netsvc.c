@@ -39,7 +39,7 @@ static int set_upstream(struct gw_netsvc *n, const char *url, const char *user,
 	n->has_upstream = true;
 	/* As the original greywall: greyproxy groups connections by the
 	 * user name, so the command's name goes there when the URL has none. */
-	if (!n->upstream.user) {
+	if (!n->upstream.user && user) {
 		n->upstream.user = xstrdup(user);
 		n->upstream.pass = xstrdup("proxy");
 	}
@@ -54,9 +54,9 @@ int netsvc_prepare(struct gw_netsvc *n, const struct gw_config *cfg, const char 
 		   const char *http_url, const char *upstream_user, const uint16_t *forwards,
 		   size_t n_forwards, bool monitor, bool capture, struct gw_error *err)
 {
-	*n = (struct gw_netsvc){ .socks_fd = -1, .http_fd = -1, .monitor = monitor,
-				 .dns_addr = cfg->network.dns_addr,
-				 .cap = GW_CAPTURE_FDS_INIT, .tun.fd = -1 };
+	*n = (struct gw_netsvc)GW_NETSVC_INIT;
+	n->monitor = monitor;
+	n->dns_addr = cfg->network.dns_addr;
 	bool domains = lists_domains(cfg);
 	if ((socks_url || http_url) && !domains && !capture)
 		return 0;
@@ -81,6 +81,21 @@ int netsvc_prepare(struct gw_netsvc *n, const struct gw_config *cfg, const char 
 	if (r < 0)
 		return gw_error_set(err, r, "cannot listen on 127.0.0.1 for the proxy: %s", strerror(-r));
 	return 1;
+}
+
+int netsvc_prepare_upstream(struct gw_netsvc *n, const char *socks_url, struct gw_error *err)
+{
+	*n = (struct gw_netsvc)GW_NETSVC_INIT;
+	struct gw_config cfg;
+	config_init(&cfg);
+	int r = netpolicy_build(&cfg, NULL, 0, &n->policy, err);
+	config_free(&cfg);
+	if (r == 0)
+		r = set_upstream(n, socks_url, NULL, err);
+	if (r < 0)
+		return r;
+	n->policy.delegate = true;
+	return 0;
 }
 
 char *netsvc_socks_url(const struct gw_netsvc *n)
@@ -131,18 +146,21 @@ int netsvc_start(struct gw_evloop *loop, void *ctx)
 		.policy = &n->policy,
 		.dns_addr = n->dns_addr,
 		.upstream = n->has_upstream ? &n->upstream : NULL,
-		.user = n->user,
-		.pass = n->pass,
+		/* No credential without listeners of our own. */
+		.user = n->user[0] ? n->user : NULL,
+		.pass = n->user[0] ? n->pass : NULL,
 		.fake = capture ? &n->names : NULL,
 		.monitor = n->monitor,
 	};
 	if (r == 0)
 		r = proxy_new(loop, &o, &n->px);
-	if (r == 0) {
+	/* Capture alone (netsvc_prepare_upstream()) has no listeners of
+	 * its own. */
+	if (r == 0 && n->socks_fd >= 0) {
 		r = proxy_add_listener(n->px, GW_PROXY_SOCKS5, n->socks_fd);
 		n->socks_fd = -1;
 	}
-	if (r == 0) {
+	if (r == 0 && n->http_fd >= 0) {
 		r = proxy_add_listener(n->px, GW_PROXY_HTTP, n->http_fd);
 		n->http_fd = -1;
 	}

@@ -58,6 +58,9 @@ struct gw_netsvc {
 	struct gw_ev tun;               /* drained: stray packets are dropped */
 };
 
+/* Empty: no listener, no capture socket; netsvc_free() is a no-op. */
+#define GW_NETSVC_INIT { .socks_fd = -1, .http_fd = -1, .cap = GW_CAPTURE_FDS_INIT, .tun.fd = -1 }
+
 /* Decide whether this run uses the built-in proxy and, if it does, create
  * its listeners.  socks_url / http_url are the proxies named by flag or
  * config (NULL when none); upstream_user is the user name sent to an
@@ -69,6 +72,15 @@ struct gw_netsvc {
 int netsvc_prepare(struct gw_netsvc *n, const struct gw_config *cfg, const char *socks_url,
 		   const char *http_url, const char *upstream_user, const uint16_t *forwards,
 		   size_t n_forwards, bool monitor, bool capture, struct gw_error *err);
+
+/* The capture engine alone, for greywall-netns-helper's daemon: no
+ * listeners on the host's loopback and no credential, every decision left
+ * to the SOCKS5 proxy socks_url (policy.delegate), which gets each
+ * connection by name, with the URL's own credential if it has one.  The
+ * capture sockets are then put in n->cap before netsvc_start().  Returns 0
+ * or -errno with err set (not a SOCKS5 URL, a name that does not
+ * resolve). */
+int netsvc_prepare_upstream(struct gw_netsvc *n, const char *socks_url, struct gw_error *err);
 
 /* The URLs the command gets (caller frees): socks5h://user:pass@127.0.0.1:P
  * and http://user:pass@127.0.0.1:P. */

@@ -97,19 +97,10 @@ static void keep_fd(struct ns_run *r, int fd)
 
 static int memfd_with(const char *name, const char *data, size_t len)
 {
-	_cleanup_close_ int fd = memfd_create(name, MFD_CLOEXEC | MFD_ALLOW_SEALING);
+	int fd = fs_sealed_memfd(name, data, len);
 	if (fd < 0)
-		die_errno(GW_EXIT_SETUP, errno, "memfd_create");
-	for (size_t off = 0; off < len;) {
-		ssize_t n = write(fd, data + off, len - off);
-		if (n < 0 && errno != EINTR)
-			die_errno(GW_EXIT_SETUP, errno, "writing %s", name);
-		off += n > 0 ? (size_t)n : 0;
-	}
-	if (lseek(fd, 0, SEEK_SET) < 0 ||
-	    fcntl(fd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE | F_SEAL_SEAL) < 0)
-		die_errno(GW_EXIT_SETUP, errno, "sealing %s", name);
-	return steal_fd(&fd);
+		die_errno(GW_EXIT_SETUP, -fd, "cannot make %s", name);
+	return fd;
 }
 
 /* bubblewrap's options go through --args: a large policy must not hit the

@@ -43,6 +43,7 @@ struct run_ctx {
 	struct gw_ns_args ns;
 	struct gw_netsvc net;
 	bool use_net;      /* greywall's own proxy serves this run */
+	char *helper;      /* --netns: greywall-netns-helper's path */
 };
 
 static void add_forward(struct run_ctx *c, uint16_t port, const struct sockaddr_in *host,
@@ -241,6 +242,150 @@ static void setup_proxy_env(struct run_ctx *c, const struct gw_opts *o)
 	set_pair(c, "NO_PROXY", "no_proxy", "");
 }
 
+/* ---- --netns: a network namespace pinned by greywall-netns-helper ------- */
+
+#define HELPER_NAME "greywall-netns-helper"
+
+/* The helper named by --netns-helper, else the one next to greywall's own
+ * binary: never one found in PATH, which the caller controls.  Caller
+ * frees; exits when there is none. */
+static char *find_helper(const struct gw_opts *o, const char *cwd)
+{
+	char *path = NULL;
+	if (o->netns_helper) {
+		path = fs_absolutize(o->netns_helper, cwd, NULL);
+	} else {
+		_cleanup_free_ char *self = fs_self_exe();
+		char *slash = self ? strrchr(self, '/') : NULL;
+		if (slash) {
+			*slash = '\0';
+			path = xasprintf("%s/" HELPER_NAME, self);
+		}
+	}
+	struct stat st;
+	if (path && stat(path, &st) == 0 && S_ISREG(st.st_mode) && access(path, X_OK) == 0)
+		return path;
+	log_error("--netns needs %s, but %s is %s", HELPER_NAME, path ? path : o->netns_helper,
+		  path ? "not an executable file" : "not a usable path");
+	log_hint("install it next to greywall (make install-helper), or name it with "
+		 "--netns-helper PATH (it is never looked up in PATH)");
+	free(path);
+	exit(GW_EXIT_SETUP);
+}
+
+static bool lists_domains(const struct gw_config *cfg)
+{
+	return (cfg->network.allowed_domains && cfg->network.allowed_domains[0]) ||
+	       (cfg->network.denied_domains && cfg->network.denied_domains[0]);
+}
+
+/* Instead of greywall's proxy: the pinned namespace captures every
+ * connection and DNS query, and its capture daemon hands each one to the
+ * proxy named at `greywall-netns-helper create`, which decides. */
+static void use_pinned_netns(struct run_ctx *c, const struct gw_opts *o)
+{
+	if (o->n_forwards)
+		die(GW_EXIT_USAGE, "-f/--forward cannot reach the host from a network namespace "
+		    "pinned by greywall-netns-helper (--netns)");
+	/* -p N only lets the command listen on N (Landlock); host clients
+	 * reach it through the pin's --bridge-port N. */
+	if (o->n_ports)
+		log_debug("-p: host clients reach the command's port only through a pin made with "
+			  "greywall-netns-helper create --bridge-port");
+	if (lists_domains(&c->cfg))
+		log_warn("network.allowedDomains/deniedDomains are not enforced by greywall with "
+			 "--netns: the proxy named at `greywall-netns-helper create --proxy` decides "
+			 "about every connection");
+	if (o->monitor)
+		log_warn("--monitor: with --netns the pin's proxy decides, so greywall has no "
+			 "decisions to show");
+	if (o->proxy || o->http_proxy || c->cfg.network.proxy_url || c->cfg.network.http_proxy_url)
+		log_debug("--netns: the configured proxies are not used (the pin has its own)");
+	/* A proxy address of the host is unreachable from the namespace,
+	 * and nothing needs one there: every connection is captured. */
+	const char *names[] = { "ALL_PROXY", "all_proxy", "HTTP_PROXY", "http_proxy", "HTTPS_PROXY",
+				"https_proxy", "NO_PROXY", "no_proxy", NULL };
+	for (size_t i = 0; names[i]; i++)
+		envsan_unset(c->env, names[i]);
+	c->rt.netns = true;
+	c->helper = find_helper(o, c->rt.cwd);
+	log_debug("--netns %s: the command runs in that network namespace, entered through %s",
+		  o->netns, c->helper);
+}
+
+/* The command's environment for --env-fd: NAME=VALUE entries, each
+ * ended by a NUL. */
+static int env_memfd(char **env)
+{
+	size_t len = 0;
+	for (size_t i = 0; env && env[i]; i++)
+		len += strlen(env[i]) + 1;
+	_cleanup_free_ char *buf = xmalloc(len + 1);
+	char *p = buf;
+	for (size_t i = 0; env && env[i]; i++)
+		p = stpcpy(p, env[i]) + 1;
+	return fs_sealed_memfd("greywall-env", buf, len);
+}
+
+/* helper exec --netns PIN -- greywall --landlock-apply ... -- CMD */
+static char **helper_argv(const struct run_ctx *c, const struct gw_opts *o, const int fds[3])
+{
+	_cleanup_free_ char *self = fs_self_exe();
+	if (!self)
+		die_errno(GW_EXIT_SETUP, errno, "cannot find greywall's own binary");
+	const char *head[] = { c->helper, "exec", "--die-with-parent", "--netns", o->netns, "--",
+			       self, "--landlock-apply", "--seccomp", NULL };
+	char **v = NULL;
+	for (size_t i = 0; head[i]; i++)
+		v = gw_strv_push(v, head[i]);
+	if (log_debug_enabled())
+		v = gw_strv_push(v, "--debug");
+	const char *flags[] = { "--policy-fd", "--env-fd", "--ready-fd" };
+	for (size_t i = 0; i < 3; i++) {
+		v = gw_strv_push(v, flags[i]);
+		v = gw_strv_push_take(v, xasprintf("%d", fds[i]));
+	}
+	v = gw_strv_push(v, "--");
+	for (size_t i = 0; c->cmd[i]; i++)
+		v = gw_strv_push(v, c->cmd[i]);
+	return v;
+}
+
+/* The chain runs in the child the supervisor starts: the helper enters
+ * the pinned namespace, drops every capability, sets no_new_privs and
+ * executes greywall's internal mode, which applies Landlock (without TCP
+ * connect rules: the namespace captures every connection) and seccomp
+ * (UDP allowed: only DNS leaves the namespace, to the capture daemon)
+ * from the policy, then executes the command. */
+static int run_in_pinned_netns(struct run_ctx *c, const struct gw_opts *o)
+{
+	int ready[2];
+	if (pipe2(ready, O_CLOEXEC | O_NONBLOCK) < 0)
+		die_errno(GW_EXIT_SETUP, errno, "pipe");
+	_cleanup_free_ char *json = policy_to_json(&c->cfg, &c->rt);
+	int fds[3] = { fs_sealed_memfd("greywall-policy", json, strlen(json)), env_memfd(c->env),
+		       ready[1] };
+	if (fds[0] < 0 || fds[1] < 0)
+		die_errno(GW_EXIT_SETUP, -(fds[0] < 0 ? fds[0] : fds[1]), "memfd");
+	_cleanup_strv_ char **argv = helper_argv(c, o, fds);
+	if (log_debug_enabled()) {
+		_cleanup_free_ char *line = gw_shell_join(argv);
+		log_debug("running: %s", line);
+	}
+	struct gw_supervise sup = { .argv = argv, .env = c->env, .keep_fds = fds, .n_keep_fds = 3,
+				    .pty = true, .shared_mm = true, .ctx = c };
+	int status = supervise_run(&sup);
+	char byte;
+	bool started = read(ready[0], &byte, 1) == 1;
+	close(ready[0]);
+	if (!started && status < GW_EXIT_SETUP) {
+		log_error("the sandbox could not be set up (" HELPER_NAME " or the sandbox layers "
+			  "failed, see above)");
+		return GW_EXIT_SETUP;
+	}
+	return status;
+}
+
 /* Flags get the config file's validation, so both say the same thing. */
 static void validate_flag(const char *flag, const char *value, char *(*check)(const char *))
 {
@@ -368,9 +513,30 @@ static int run_namespaces(struct run_ctx *c, const struct gw_opts *o)
 	return status;
 }
 
+/* --no-bwrap: Landlock planned here, before the fork (a planning error
+ * stops the run before anything starts); the child only enforces. */
+static int run_no_bwrap(struct run_ctx *c)
+{
+	if (sandbox_landlock_ruleset(&c->cfg, &c->rt, &c->ruleset_fd) < 0)
+		return GW_EXIT_SETUP;
+	sandbox_exec_plan(&c->exec, c->cmd, c->env);
+	struct gw_supervise sup = { .argv = c->cmd, .env = c->env, .pty = true,
+				    .child_setup = enter_no_bwrap, .shared_mm = true, .ctx = c };
+	if (c->use_net) {
+		sup.services_start = netsvc_start;
+		sup.services_stop = netsvc_stop;
+		sup.services_ctx = &c->net;
+	}
+	int status = supervise_run(&sup);
+	sandbox_exec_plan_free(&c->exec);
+	gw_close_fd(c->ruleset_fd);
+	c->ruleset_fd = -1;
+	return status;
+}
+
 int run_command(const struct gw_opts *o)
 {
-	struct run_ctx c = { .tmp_parent_fd = -1, .ruleset_fd = -1 };
+	struct run_ctx c = { .tmp_parent_fd = -1, .ruleset_fd = -1, .net = GW_NETSVC_INIT };
 	run_load_config(o, &c.cfg);
 	c.namespaces = !o->no_bwrap;
 	log_debug(c.namespaces ? "namespace mode: bubblewrap, Landlock and seccomp"
@@ -384,7 +550,10 @@ int run_command(const struct gw_opts *o)
 	if (o->dns)
 		log_debug("--dns %s: not used (the sandbox has no DNS; the proxy resolves names)", o->dns);
 	setup_runtime(&c, o);
-	setup_proxy_env(&c, o);
+	if (o->netns)
+		use_pinned_netns(&c, o);
+	else
+		setup_proxy_env(&c, o);
 	c.env = envsan_set(c.env, "GREYWALL_SANDBOX", "1");
 	if (c.namespaces) {
 		int st = run_namespaces(&c, o);
@@ -401,27 +570,12 @@ int run_command(const struct gw_opts *o)
 		_cleanup_free_ char *line = gw_shell_join(c.cmd);
 		log_debug("running in the sandbox: %s", line);
 	}
-	/* Planned here, before the fork: the child then only enforces (a
-	 * planning error stops the run before anything starts). */
-	if (sandbox_landlock_ruleset(&c.cfg, &c.rt, &c.ruleset_fd) < 0) {
-		cleanup_tmpdir(&c);
-		exit(GW_EXIT_SETUP);
-	}
-	sandbox_exec_plan(&c.exec, c.cmd, c.env);
-	struct gw_supervise sup = { .argv = c.cmd, .env = c.env, .pty = true,
-				    .child_setup = enter_no_bwrap, .shared_mm = true, .ctx = &c };
-	if (c.use_net) {
-		sup.services_start = netsvc_start;
-		sup.services_stop = netsvc_stop;
-		sup.services_ctx = &c.net;
-	}
-	int status = supervise_run(&sup);
+	int status = o->netns ? run_in_pinned_netns(&c, o) : run_no_bwrap(&c);
 	netsvc_free(&c.net);
-	sandbox_exec_plan_free(&c.exec);
-	gw_close_fd(c.ruleset_fd);
 	cleanup_tmpdir(&c);
 	gw_strv_free(c.cmd);
 	gw_strv_free(c.env);
+	free(c.helper);
 	free(c.cmd_name);
 	free(c.tmp_name);
 	config_free(&c.cfg);

@@ -24,6 +24,7 @@ struct wrapper_args {
 	bool debug;
 	int policy_fd;
 	int ready_fd;
+	int env_fd;
 	char **cmd;
 };
 
@@ -38,7 +39,7 @@ static int parse_fd(const char *flag, const char *v)
 
 static void parse_args(int argc, char **argv, struct wrapper_args *a)
 {
-	*a = (struct wrapper_args){ .policy_fd = -1, .ready_fd = -1 };
+	*a = (struct wrapper_args){ .policy_fd = -1, .ready_fd = -1, .env_fd = -1 };
 	int i = 2;
 	for (; i < argc; i++) {
 		if (strcmp(argv[i], "--") == 0) {
@@ -54,6 +55,9 @@ static void parse_args(int argc, char **argv, struct wrapper_args *a)
 		} else if (strcmp(argv[i], "--ready-fd") == 0 && i + 1 < argc) {
 			a->ready_fd = parse_fd(argv[i], argv[i + 1]);
 			i++;
+		} else if (strcmp(argv[i], "--env-fd") == 0 && i + 1 < argc) {
+			a->env_fd = parse_fd(argv[i], argv[i + 1]);
+			i++;
 		} else {
 			break;
 		}
@@ -63,7 +67,9 @@ static void parse_args(int argc, char **argv, struct wrapper_args *a)
 	a->cmd = argv + i;
 }
 
-static char *read_fd_all(int fd)
+/* The whole content of fd (NUL-terminated; *len, when not NULL, gets its
+ * length, which embedded NULs may make longer than strlen()). */
+static char *read_fd_all(int fd, size_t *len_out)
 {
 	size_t cap = 4096, len = 0;
 	char *buf = xmalloc(cap);
@@ -87,7 +93,29 @@ static char *read_fd_all(int fd)
 		len += (size_t)n;
 	}
 	buf[len] = '\0';
+	if (len_out)
+		*len_out = len;
 	return buf;
+}
+
+/* --env-fd: the command's environment as NAME=VALUE entries, each ended
+ * by a NUL.  It replaces the one this process was started with, which
+ * may have lost entries on the way (greywall-netns-helper runs with file
+ * capabilities, so the C library removed TMPDIR, LD_LIBRARY_PATH and the
+ * like from its environment). */
+static void load_env(int fd)
+{
+	size_t len;
+	_cleanup_free_ char *buf = read_fd_all(fd, &len);
+	close(fd);
+	if (!buf)
+		die(GW_EXIT_SETUP, "--landlock-apply: cannot read the environment from fd %d", fd);
+	char **env = xcalloc(1, sizeof *env);
+	for (const char *p = buf; p < buf + len; p += strlen(p) + 1)
+		if (strchr(p, '='))
+			env = gw_strv_push(env, p);
+	/* Never freed: the command is executed with it. */
+	environ = env;
 }
 
 static void add_port_of(struct gw_runtime *rt, const char *url)
@@ -122,7 +150,7 @@ static void load_policy(const struct wrapper_args *a, struct gw_config *cfg, str
 	config_init(cfg);
 	const char *env_json = getenv("GREYWALL_CONFIG_JSON");
 	if (a->policy_fd >= 0) {
-		_cleanup_free_ char *json = read_fd_all(a->policy_fd);
+		_cleanup_free_ char *json = read_fd_all(a->policy_fd, NULL);
 		close(a->policy_fd);
 		if (!json)
 			die(GW_EXIT_SETUP, "--landlock-apply: cannot read the policy from fd %d", a->policy_fd);
@@ -182,6 +210,8 @@ void sandbox_main(int argc, char **argv)
 		log_set_debug(true);
 	struct gw_config cfg;
 	struct gw_runtime rt = { 0 };
+	if (a.env_fd >= 0)
+		load_env(a.env_fd);
 	load_policy(&a, &cfg, &rt);
 	_cleanup_strv_ char **removed = NULL;
 	envsan_filter(environ, &removed);

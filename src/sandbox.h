@@ -1,12 +1,16 @@
 /* sandbox.h: greywall's internal mode, run inside the sandbox right before
  * the command:
  *
- *     greywall --landlock-apply [--seccomp] [--debug] [--policy-fd N] -- CMD...
+ *     greywall --landlock-apply [--seccomp] [--debug] [--policy-fd N]
+ *                               [--env-fd N] [--ready-fd N] -- CMD...
  *
  * It reads the policy (from fd N, which the supervisor fills, or from
  * GREYWALL_CONFIG_JSON for orchestrators that chain it themselves), removes
  * it from the environment, applies Landlock, then seccomp, then execve()s
- * CMD.  Every failure before execve() exits GW_EXIT_SETUP: the command never
+ * CMD.  With --env-fd, CMD's environment is read from that fd (NAME=VALUE
+ * entries, each ended by a NUL) instead of being this process's own; with
+ * --ready-fd, one byte is written there once every layer is in force.
+ * Every failure before execve() exits GW_EXIT_SETUP: the command never
  * runs partially sandboxed.  seccomp is always applied; --seccomp is
  * accepted for compatibility with the original's chain. */
 #pragma once

@@ -1,6 +1,6 @@
 /* no-userns.c: run a command where user namespaces are unavailable.
  *
- *     no-userns CMD [ARGS...]
+ *     no-userns [--no-nnp] CMD [ARGS...]
  *
  * Mimics what Docker's default seccomp profile does to user namespaces:
  * unshare() and clone() with CLONE_NEWUSER fail with EPERM, and clone3()
@@ -8,6 +8,11 @@
  * makes libc fall back to clone()).  Then execs CMD.  Used as
  * `no-userns greywall --no-bwrap ...`; the command then runs under two
  * filters (Seccomp_filters: 2), which is expected.
+ *
+ * --no-nnp (root only): load the filter without no_new_privs, as a
+ * container runtime does, so that a program with file capabilities
+ * (greywall-netns-helper) started below it still gets them:
+ * `no-userns --no-nnp setpriv --reuid=U ... greywall-netns-helper ...`.
  *
  * Everything else is allowed, including foreign-ABI calls: the filter
  * under test must be the one that decides about those. */
@@ -45,13 +50,17 @@ static int add_rules(scmp_filter_ctx ctx, void *arg)
 
 int main(int argc, char **argv)
 {
-	int argi = 1;
+	int argi = 1, nnp = 1;
 
+	if (argi < argc && strcmp(argv[argi], "--no-nnp") == 0) {
+		nnp = 0;
+		argi++;
+	}
 	if (argi < argc && strcmp(argv[argi], "--") == 0)
 		argi++;
 	if (argi >= argc) {
-		fprintf(stderr, "usage: no-userns CMD [ARGS...]\n");
+		fprintf(stderr, "usage: no-userns [--no-nnp] CMD [ARGS...]\n");
 		return 2;
 	}
-	return shim_run("no-userns", add_rules, NULL, argv + argi);
+	return shim_run_nnp("no-userns", add_rules, NULL, nnp, argv + argi);
 }
