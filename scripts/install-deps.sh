@@ -10,7 +10,7 @@
 set -eu
 
 build_pkgs="meson ninja-build pkg-config gcc libc6-dev libseccomp-dev libjson-c-dev libc-ares-dev"
-test_pkgs="$build_pkgs bubblewrap microsocks curl python3 git util-linux passwd iproute2 nftables openssl nodejs make libcap2-bin"
+test_pkgs="$build_pkgs file bubblewrap microsocks curl python3 git util-linux passwd iproute2 nftables openssl nodejs make libcap2-bin"
 helper_pkgs="libcap2-bin passwd"
 # make cross-arm64: Debian's cross compiler and the arm64 libraries
 # (multiarch), plus the build machine's own tools (gen-seccomp is native).
