@@ -188,6 +188,9 @@ static int check_first_flight(struct conn *c)
 		return 0;
 	c->framed = true;
 	http1_framer_init(&c->framer);
+	/* The framer reads the head from its start, bytes sent ahead
+	 * included (they are still in the buffer). */
+	c->frame_pos = 0;
 	return 1;
 }
 
@@ -243,12 +246,28 @@ static int send_approved(struct conn *c)
 		}
 		c->hs_off += (size_t)n;
 	}
+	/* Until the first flight is judged, and while the framer has not
+	 * caught up with bytes sent ahead of it (see may_send_ahead()), the
+	 * buffer keeps everything from the start. */
+	if (!c->checked || c->hs_off != c->frame_pos)
+		return 1;
 	size_t rest = c->hs_len - c->frame_pos;
 	if (rest)
 		memmove(c->hs, c->hs + c->frame_pos, rest);
 	c->hs_len = rest;
 	c->hs_off = c->frame_pos = 0;
 	return 1;
+}
+
+/* While the first flight cannot be judged yet (a few letters: a method,
+ * or not?), a client may be waiting for the server's answer to them.
+ * Bytes with no line end in them cannot complete an HTTP request, nor
+ * name a host, so they may go ahead (the buffer keeps them for the
+ * judgement); a line end, a TLS record or a leading empty line waits. */
+static bool may_send_ahead(const struct conn *c)
+{
+	return c->hs_len && c->hs[0] != '\r' && !sniff_looks_tls(c->hs, c->hs_len) &&
+	       !memchr(c->hs, '\n', c->hs_len);
 }
 
 /* Client bytes arrived in hs: approve them.  1 approved (maybe partly),
@@ -263,6 +282,8 @@ static int approve(struct conn *c)
 			if (r == 0) {
 				c->c2u.want_in = true;
 				c->deadline_ms = proxy_now_ms() + GW_FIRST_FLIGHT_MS;
+				if (may_send_ahead(c))
+					c->frame_pos = c->hs_len;
 			}
 			return r;
 		}

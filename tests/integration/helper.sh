@@ -282,6 +282,22 @@ mounted "$PIN" && t_not_ok "...and still removes the pin" "" || t_ok "...and sti
 rm -f "$PIN.pid"
 kill "$D" 2>/dev/null
 
+# A crafted PATH: nothing the helper runs is looked up there (the original
+# ran ip, socat and tun2socks from the caller's PATH with its capabilities).
+mkdir -p "$T/evil"
+for prog in ip nft socat tun2socks iptables mount umount greywall greywall-capd sh; do
+	printf '#!/bin/sh\necho %s >> %s/evil/ran.log\n' "$prog" "$T" >"$T/evil/$prog"
+	chmod 755 "$T/evil/$prog"
+done
+chmod 777 "$T/evil"
+EVILPIN=$(EXTRA_ENV="PATH=$T/evil:/usr/bin:/bin" as_user "$H" create --proxy "socks5://127.0.0.1:$UP_PORT" 2>"$T/evil.err")
+if [[ $EVILPIN =~ ^/run/greywall/ns-[0-9a-f]{32}$ ]] && [ ! -e "$T/evil/ran.log" ]; then
+	t_ok "a crafted PATH runs nothing of the caller's (create works, no planted program ran)"
+else
+	t_not_ok "crafted PATH" "pin '$EVILPIN'" "$(cat "$T/evil/ran.log" "$T/evil.err" 2>/dev/null)"
+fi
+[ -n "$EVILPIN" ] && as_user "$H" destroy "$EVILPIN" >/dev/null 2>&1
+
 # ===== --bridge-port =============================================================
 BP=$(free_port)
 expect_fail_out "--bridge-port wants a port" "not a port" as_user "$H" create --proxy "socks5://127.0.0.1:$UP_PORT" --bridge-port 0

@@ -15,6 +15,7 @@ usage:
   netprobe.py http-direct NAME PORT HOST...
                                           the same without a proxy (captured)
   netprobe.py http-split NAME PORT HOST   an empty line, a pause, then a GET
+  netprobe.py short[-direct] NAME PORT    "ab", wait for the echo, "c d", wait
   netprobe.py dns SERVER NAME [tcp]      one A query; prints the rcode
   netprobe.py greet HOST PORT             SOCKS5 greeting offering only
                                           "no authentication"
@@ -118,6 +119,18 @@ def probe_http_split(name, port, host):
     s.sendall(b"GET /hello.txt HTTP/1.1\r\nHost: %s\r\nConnection: close\r\n\r\n" % host.encode())
     out, err = read_all(s)
     return "%s %d responses" % ("ok" if out and err is None else "refused", out.count(b"HTTP/1."))
+
+
+def probe_short(name, port, connect=socks_connect):
+    """A few letters, then wait for the answer (an echo server): they
+    could start an HTTP method, but must not be held back for that."""
+    s = connect(name, int(port))
+    s.settimeout(3)
+    s.sendall(b"ab")
+    got = recv_exact(s, 2)
+    s.sendall(b"c d")
+    got += recv_exact(s, 3)
+    return "ok" if got == b"abc d" else "refused: %r" % got
 
 
 def probe_cic(name, port, inner):
@@ -239,6 +252,7 @@ def main():
     fn = {"tls": probe_tls, "http": probe_http, "connect-in-connect": probe_cic,
           "greet": probe_greet, "many": probe_many, "dns": probe_dns,
           "many-direct": probe_many_direct, "http-split": probe_http_split,
+          "short": probe_short, "short-direct": lambda *a: probe_short(*a, connect=direct_connect),
           "tls-direct": lambda *a: probe_tls(*a, connect=direct_connect),
           "http-direct": lambda *a: probe_http(*a, connect=direct_connect)}[cmd]
     try:
