@@ -60,6 +60,18 @@ void evloop_close(struct gw_evloop *l, struct gw_ev *ev)
 	ev->mask = 0;
 }
 
+void evloop_close_sole(struct gw_ev *ev)
+{
+	if (ev->fd < 0)
+		return;
+	/* Closing the only descriptor of the file removes it from the epoll
+	 * set: no EPOLL_CTL_DEL needed (one system call per socket fewer for
+	 * the proxy's short connections). */
+	gw_close_fd(ev->fd);
+	ev->fd = -1;
+	ev->mask = 0;
+}
+
 void evloop_defer(struct gw_evloop *l, struct gw_deferred *d, void (*fn)(struct gw_deferred *d))
 {
 	d->fn = fn;

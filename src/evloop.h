@@ -62,6 +62,12 @@ int evloop_set(struct gw_evloop *l, struct gw_ev *ev, uint32_t mask);
 /* Remove ev from the loop and close its fd (ev->fd becomes -1). */
 void evloop_close(struct gw_evloop *l, struct gw_ev *ev);
 
+/* The same for an fd that is the only descriptor of its open file (never
+ * dup'd, inherited or passed on): the close alone takes it out of the
+ * epoll set.  With another descriptor of the file alive, the loop would
+ * keep reporting it: use evloop_close() then. */
+void evloop_close_sole(struct gw_ev *ev);
+
 /* Run d->fn(d) after the current batch.  d must stay valid until then. */
 void evloop_defer(struct gw_evloop *l, struct gw_deferred *d, void (*fn)(struct gw_deferred *d));
 

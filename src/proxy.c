@@ -214,8 +214,9 @@ void conn_close(struct conn *c)
 	if (c->holding_fake && px->o.fake && px->o.fake->release)
 		px->o.fake->release(px->o.fake->ctx, (struct sockaddr *)&c->orig);
 	relay_free(c);
-	evloop_close(px->loop, &c->cli);
-	evloop_close(px->loop, &c->up);
+	/* Both sockets were made here (accept4, socket) and never shared. */
+	evloop_close_sole(&c->cli);
+	evloop_close_sole(&c->up);
 	free(c->hs);
 	c->hs = NULL;
 	*c->pprev = c->next;
