@@ -427,31 +427,40 @@ static int splice_pump(struct half *h, int from, int to)
 	return 0;
 }
 
-static void pump(struct conn *c)
+/* Move what can be moved in the directions asked for (both after a state
+ * change; otherwise those the event concerns, so that a byte one way does
+ * not cost an idle read the other way), then re-arm the events. */
+static void pump(struct conn *c, bool do_c2u, bool do_u2c)
 {
-	c->c2u.want_in = c->c2u.want_out = c->u2c.want_in = c->u2c.want_out = false;
-	/* The reply to the client (SOCKS5, HTTP 200) goes before any data. */
-	int r = front_flush(c);
-	if (r < 0) {
-		conn_close(c);
-		return;
-	}
-	if (r == 0) {
-		c->u2c.want_out = true;
-	} else if (splice_pump(&c->u2c, c->up.fd, c->cli.fd) < 0) {
-		conn_close(c);
-		return;
-	}
-	if (c->copying) {
-		r = pump_copy(c);
-		if (r < 0)
+	int r;
+	if (do_u2c) {
+		c->u2c.want_in = c->u2c.want_out = false;
+		/* The reply to the client (SOCKS5, HTTP 200) goes before any data. */
+		r = front_flush(c);
+		if (r < 0) {
+			conn_close(c);
 			return;
-		if (r == 1)
-			c->copying = false;
+		}
+		if (r == 0) {
+			c->u2c.want_out = true;
+		} else if (splice_pump(&c->u2c, c->up.fd, c->cli.fd) < 0) {
+			conn_close(c);
+			return;
+		}
 	}
-	if (!c->copying && splice_pump(&c->c2u, c->cli.fd, c->up.fd) < 0) {
-		conn_close(c);
-		return;
+	if (do_c2u) {
+		c->c2u.want_in = c->c2u.want_out = false;
+		if (c->copying) {
+			r = pump_copy(c);
+			if (r < 0)
+				return;
+			if (r == 1)
+				c->copying = false;
+		}
+		if (!c->copying && splice_pump(&c->c2u, c->cli.fd, c->up.fd) < 0) {
+			conn_close(c);
+			return;
+		}
 	}
 	if (c->u2c.shut && c->c2u.shut && !c->u2c.inpipe && !c->c2u.inpipe) {
 		conn_close(c);
@@ -489,13 +498,16 @@ int relay_begin(struct conn *c)
 	/* A client may stay silent while the server speaks (a stream it only
 	 * reads): nothing to check then, so the idle timeout applies. */
 	c->deadline_ms = proxy_now_ms() + proxy_idle_timeout(c->px);
-	pump(c);
+	pump(c, true, true);
 	return 0;
 }
 
 void relay_on_event(struct conn *c, struct gw_ev *ev, uint32_t events)
 {
-	(void)ev;
-	(void)events;
-	pump(c);
+	bool both = events & (EPOLLERR | EPOLLHUP);
+	bool in = events & EPOLLIN, out = events & EPOLLOUT;
+	bool client = ev == &c->cli;
+	/* Client readable or server writable: client -> server; the reverse
+	 * for the other direction. */
+	pump(c, both || (client ? in : out), both || (client ? out : in));
 }

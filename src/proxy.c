@@ -513,8 +513,6 @@ static void accept_one(struct listener *l, int fd)
 	px->stats.accepted++;
 	c->deadline_ms = proxy_now_ms() + HANDSHAKE_MS;
 	arm_timer(px);
-	int one = 1;
-	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
 	if (l->kind != GW_PROXY_CAPTURE) {
 		front_start(c);
 		return;
@@ -643,6 +641,10 @@ int proxy_add_listener(struct gw_proxy *px, enum gw_proxy_kind kind, int fd)
 		gw_close_fd(fd);
 		return err;
 	}
+	/* Accepted sockets inherit it: small writes (a 1-byte reply, a TLS
+	 * record) are relayed at once, without a setsockopt per connection. */
+	int one = 1;
+	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
 	struct listener *l = xcalloc(1, sizeof *l);
 	l->px = px;
 	l->kind = kind;
