@@ -41,6 +41,7 @@ enum conn_state {
 struct half {
 	int pipe[2];
 	size_t inpipe;   /* bytes in the pipe */
+	size_t cap;      /* its size once grown for bulk transfer, else 0 */
 	bool eof;        /* read side saw end of file */
 	bool shut;       /* write side shut down after eof */
 	bool want_in, want_out;

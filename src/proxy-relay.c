@@ -32,6 +32,8 @@
  * others (level-triggered epoll calls again). */
 #define PUMP_ROUNDS 8
 #define SPLICE_CHUNK (64 * 1024)
+/* The pipe size of a connection that moves data in bulk. */
+#define BULK_PIPE (512 * 1024)
 
 void relay_free(struct conn *c)
 {
@@ -408,8 +410,17 @@ static int splice_pump(struct half *h, int from, int to)
 			}
 			return 0;
 		}
-		ssize_t n = splice(from, NULL, h->pipe[1], NULL, SPLICE_CHUNK,
+		size_t want = h->cap ? h->cap : SPLICE_CHUNK;
+		ssize_t n = splice(from, NULL, h->pipe[1], NULL, want,
 				   SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
+		/* A full pipe at once: a bulk transfer, which moves with fewer
+		 * wake-ups through a bigger pipe.  Only those grow; kernel
+		 * memory for pipes is only used while data is in them. */
+		if (n > 0 && (size_t)n == want && want < BULK_PIPE) {
+			int sz = fcntl(h->pipe[1], F_SETPIPE_SZ, BULK_PIPE);
+			if (sz > 0)
+				h->cap = (size_t)sz;
+		}
 		if (n == 0) {
 			h->eof = true;
 			continue;
