@@ -321,9 +321,18 @@ static int read_client(struct conn *c)
 		c->c2u.want_in = true;
 		return 0;
 	}
-	if (n < 0 || !c->checked) {
+	if (n < 0) {
 		conn_close(c);
 		return -1;
+	}
+	if (!c->checked) {
+		/* The client is done before its first bytes could be judged
+		 * (`printf x | nc`): had they completed a request or a
+		 * ClientHello, they would have been.  They go as they are;
+		 * the splice then sees the end of file again and passes it on. */
+		c->checked = true;
+		c->frame_pos = c->hs_len;
+		return 1;
 	}
 	c->c2u.eof = true;
 	shutdown(c->up.fd, SHUT_WR);

@@ -135,6 +135,8 @@ expect_out "keep-alive requests for the same host all pass" "^ok 2 responses" \
 	gw -- python3 "$T/bin/netprobe.py" http allowed.test "$HTTP_PORT" allowed.test "allowed.test:$HTTP_PORT"
 expect_out "a client that sends a few letters and waits is answered (not held to judge HTTP)" "^ok" \
 	gw -- python3 "$T/bin/netprobe.py" short allowed.test "$ECHO_PORT"
+expect_out "a client that sends a few letters and ends its stream gets the answer" "^ok" \
+	gw -- python3 "$T/bin/netprobe.py" eof allowed.test "$ECHO_PORT"
 expect_out "a request after an empty line sent on its own is checked too" "^refused 0 responses" \
 	gw -- python3 "$T/bin/netprobe.py" http-split allowed.test "$HTTP_PORT" other.test
 expect_out "CONNECT inside CONNECT is cut off" "^refused" \
@@ -229,6 +231,8 @@ else
 		gwns -- python3 "$T/bin/netprobe.py" tls-direct allowed.test "$HTTPS_PORT" other.test "$T/conf/ca.pem"
 	expect_out "capture: a client that sends a few letters and waits is answered" "^ok" \
 		gwns -- python3 "$T/bin/netprobe.py" short-direct allowed.test "$ECHO_PORT"
+	expect_out "capture: a client that sends a few letters and ends its stream gets the answer" "^ok" \
+		gwns -- python3 "$T/bin/netprobe.py" eof-direct allowed.test "$ECHO_PORT"
 	expect_out "capture: plain HTTP whose Host names another host is cut off" "^refused" \
 		gwns -- python3 "$T/bin/netprobe.py" http-direct allowed.test "$HTTP_PORT" other.test
 	expect_out "capture: DNS to 8.8.8.8 is answered by greywall: NXDOMAIN for a denied name" "^ok rcode 3" \

@@ -16,6 +16,7 @@ usage:
                                           the same without a proxy (captured)
   netprobe.py http-split NAME PORT HOST   an empty line, a pause, then a GET
   netprobe.py short[-direct] NAME PORT    "ab", wait for the echo, "c d", wait
+  netprobe.py eof[-direct] NAME PORT      "ab" and the end of the stream
   netprobe.py dns SERVER NAME [tcp]      one A query; prints the rcode
   netprobe.py greet HOST PORT             SOCKS5 greeting offering only
                                           "no authentication"
@@ -131,6 +132,16 @@ def probe_short(name, port, connect=socks_connect):
     s.sendall(b"c d")
     got += recv_exact(s, 3)
     return "ok" if got == b"abc d" else "refused: %r" % got
+
+
+def probe_eof(name, port, connect=socks_connect):
+    """Two letters and the end of the stream at once (`printf ab | nc`):
+    the echo must still come back."""
+    s = connect(name, int(port))
+    s.sendall(b"ab")
+    s.shutdown(socket.SHUT_WR)
+    out, err = read_all(s)
+    return "ok" if out == b"ab" else "refused: %r %s" % (out, err)
 
 
 def probe_cic(name, port, inner):
@@ -253,6 +264,7 @@ def main():
           "greet": probe_greet, "many": probe_many, "dns": probe_dns,
           "many-direct": probe_many_direct, "http-split": probe_http_split,
           "short": probe_short, "short-direct": lambda *a: probe_short(*a, connect=direct_connect),
+          "eof": probe_eof, "eof-direct": lambda *a: probe_eof(*a, connect=direct_connect),
           "tls-direct": lambda *a: probe_tls(*a, connect=direct_connect),
           "http-direct": lambda *a: probe_http(*a, connect=direct_connect)}[cmd]
     try:
