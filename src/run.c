@@ -292,10 +292,13 @@ static void use_pinned_netns(struct run_ctx *c, const struct gw_opts *o)
 	if (o->n_ports)
 		log_debug("-p: host clients reach the command's port only through a pin made with "
 			  "greywall-netns-helper create --bridge-port");
+	/* greywall cannot apply them there: running anyway would give the
+	 * command more network than its policy says. */
 	if (lists_domains(&c->cfg))
-		log_warn("network.allowedDomains/deniedDomains are not enforced by greywall with "
-			 "--netns: the proxy named at `greywall-netns-helper create --proxy` decides "
-			 "about every connection");
+		die(GW_EXIT_USAGE, "network.allowedDomains/deniedDomains cannot be enforced with "
+		    "--netns: the proxy named at `greywall-netns-helper create --proxy` decides "
+		    "about every connection. Put the domains in that proxy's settings (greywall "
+		    "proxy --settings) and remove them from this config");
 	if (o->monitor)
 		log_warn("--monitor: with --netns the pin's proxy decides, so greywall has no "
 			 "decisions to show");

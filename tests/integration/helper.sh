@@ -99,6 +99,8 @@ as_uid() {
 as_user() { as_uid "$U_UID" "$@"; }
 as_user2() { as_uid "$U2_UID" "$@"; }
 gwn() { as_user "$GW" --no-bwrap -s "$T/conf/gw.json" --netns "$PIN" "$@"; }
+echo '{ "network": { "allowedDomains": ["allowed.test"] } }' >"$T/conf/gw-domains.json"
+chmod 644 "$T/conf/gw-domains.json"
 CURL=(curl -fsS --max-time 10)
 HOST_NS=$(readlink /proc/self/ns/net)
 mounted() { grep -q " $1 " /proc/self/mountinfo; }
@@ -186,6 +188,11 @@ wait "$bg" 2>/dev/null
 for i in $(seq 1 40); do [ -n "$cmdpid" ] && [ -d "/proc/$cmdpid" ] || break; sleep 0.05; done
 [ -n "$cmdpid" ] && [ -n "$sup" ] && [ ! -d "/proc/$cmdpid" ] && t_ok "the command dies with the supervisor" ||
 	t_not_ok "command outlived the supervisor" "supervisor '$sup', command '$cmdpid'"
+
+# greywall cannot apply its own domain lists inside a pin: it refuses
+# rather than run with more network than the config says.
+expect_fail_out "--netns with allowedDomains in greywall's config is refused" "cannot be enforced with --netns" \
+	as_user "$GW" --no-bwrap -s "$T/conf/gw-domains.json" --netns "$PIN" -- true
 
 # ===== abuse =====================================================================
 X=/run/greywall/ns-0123456789abcdef0123456789abcdef
