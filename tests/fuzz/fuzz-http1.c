@@ -32,22 +32,10 @@
 #include <string.h>
 #include <strings.h>
 
+#include "fuzz-report.h"
 #include "http1.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-/* The input being tried, shown when a property fails. */
-static const uint8_t *cur_data;
-static size_t cur_size;
-
-static void fail(const char *what, size_t at)
-{
-	fprintf(stderr, "property violated: %s (at %zu)\ninput (%zu bytes):", what, at, cur_size);
-	for (size_t i = 0; i < cur_size && i < 4096; i++)
-		fprintf(stderr, "%s%02x", i % 32 ? "" : "\n", cur_data[i]);
-	fprintf(stderr, "\n");
-	abort();
-}
 
 static uint8_t *dup_exact(const uint8_t *a, size_t an, const uint8_t *b, size_t bn)
 {
@@ -333,8 +321,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static const uint8_t tail[] = "GET / HTTP/1.1\r\nHost: a\r\n\r\n\r\n\n\0";
 	struct gw_http_head h, o;
-	cur_data = data;
-	cur_size = size;
+	fz_cur(data, size);
 	int r = parse2(data, size, NULL, 0, &h);
 
 	check_head(data, size, r, &h);

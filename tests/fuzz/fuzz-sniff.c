@@ -23,22 +23,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fuzz-report.h"
 #include "sniff.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-/* The input being tried, shown when a property fails. */
-static const uint8_t *cur_data;
-static size_t cur_size;
-
-static void fail(const char *what, size_t at)
-{
-	fprintf(stderr, "property violated: %s (at %zu)\ninput (%zu bytes):", what, at, cur_size);
-	for (size_t i = 0; i < cur_size && i < 4096; i++)
-		fprintf(stderr, "%s%02x", i % 32 ? "" : "\n", cur_data[i]);
-	fprintf(stderr, "\n");
-	abort();
-}
 
 struct result {
 	int r;
@@ -94,8 +82,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct result whole, other;
 	uint64_t h = 14695981039346656037ull;
 
-	cur_data = data;
-	cur_size = size;
+	fz_cur(data, size);
 	sniff2(data, size, NULL, 0, &whole);
 	check_result(data, size, &whole);
 
