@@ -98,69 +98,12 @@ static int check_http_head(struct conn *c, const struct gw_http_head *h)
 	return 1;
 }
 
-static bool is_tchar(uint8_t c)
-{
-	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-	       (c && strchr("!#$%&'*+-.^_`|~", c));
-}
-
-/* Does buf start like an HTTP/1 request ("METHOD SP target SP HTTP/1.")?
- * 1 yes, 0 not yet known, -1 no (another protocol, relayed as it is).
- * Erring towards "yes" is safe: the framer then refuses what is not a
- * well-formed request, while a "no" would let a request through with its
- * Host unchecked.  So a request after empty lines counts as HTTP, any
- * token is a method, and a printable line longer than the buffer counts
- * as HTTP (then refused as too long).
- * Binary data fails within a few bytes: a target is printable ASCII. */
-static int looks_http(const uint8_t *buf, size_t len)
-{
-	static const char version[] = "HTTP/1.";
-	/* Servers skip empty lines before a request (RFC 9112 2.2); what
-	 * follows them decides, and the framer refuses the empty lines. */
-	for (int k = 0; k < 4 && len >= 2 && buf[0] == '\r' && buf[1] == '\n'; k++) {
-		buf += 2;
-		len -= 2;
-	}
-	if (len == 0 || (len == 1 && buf[0] == '\r'))
-		return 0; /* only empty lines so far: what comes next decides */
-	size_t i = 0;
-	while (i < len && i <= 32 && is_tchar(buf[i]))
-		i++;
-	if (i == 0 || i > 32)
-		return -1;
-	if (i == len)
-		return 0;
-	if (buf[i] != ' ')
-		return -1;
-	size_t j = i + 1;
-	while (j < len && buf[j] > ' ' && buf[j] < 0x7f)
-		j++;
-	if (j == len)
-		return len < GW_HS_MAX ? 0 : 1;
-	if (buf[j] != ' ' || j == i + 1)
-		return -1;
-	size_t have = len - j - 1, want = sizeof version - 1;
-	if (memcmp(buf + j + 1, version, have < want ? have : want) != 0)
-		return -1;
-	return have < want ? 0 : 1;
-}
-
-/* TLS records that no client sends first (alert, change_cipher_spec,
- * application data) and SSLv2-style hellos: some servers accept them
- * before a ClientHello whose name would then go unchecked. */
-static bool odd_tls_start(const uint8_t *b, size_t len)
-{
-	if (len >= 2 && (b[0] == 20 || b[0] == 21 || b[0] == 23) && b[1] == 3)
-		return true;
-	return len >= 5 && (b[0] & 0x80) && b[2] == 1 && (b[3] == 0 || b[3] == 3) && b[4] <= 4;
-}
-
 /* 1: accepted; 0: need more bytes; -1: refused (connection gone). */
 static int check_first_flight(struct conn *c)
 {
 	const uint8_t *b = c->hs;
 	size_t len = c->hs_len;
-	if (odd_tls_start(b, len)) {
+	if (sniff_odd_tls_start(b, len)) {
 		refuse(c, "TLS that does not start with a ClientHello");
 		return -1;
 	}
@@ -183,7 +126,7 @@ static int check_first_flight(struct conn *c)
 		}
 		return 1;
 	}
-	int http = looks_http(b, len);
+	int http = sniff_looks_http(b, len, GW_HS_MAX);
 	if (http < 0)
 		return 1; /* not TLS, not HTTP: nothing names a host to compare */
 	if (http == 0)

@@ -34,3 +34,18 @@ bool sniff_looks_tls(const uint8_t *buf, size_t len);
  * of type host_name, or the extension appears twice), -E2BIG when the
  * ClientHello would exceed GW_SNIFF_MAX. */
 int sniff_tls_sni(const uint8_t *buf, size_t len, char *name, size_t cap);
+
+/* Does buf (the first bytes a client sent) start like an HTTP/1 request,
+ * "METHOD SP target SP HTTP/1."?  1 yes, 0 not known yet, -1 no.  Erring
+ * towards yes is safe for the proxy (its HTTP framer refuses what is not a
+ * well-formed request): a request after empty lines counts, any token is
+ * a method, and a printable line of `max` bytes or more counts.  0 is
+ * only returned for bytes that hold no line end past leading empty lines,
+ * so they cannot hold a complete request (the proxy relies on this to
+ * let them go ahead). */
+int sniff_looks_http(const uint8_t *buf, size_t len, size_t max);
+
+/* A TLS record that no client sends first (alert, change_cipher_spec,
+ * application data) or an SSLv2-style hello: some servers accept these
+ * before a ClientHello whose name would then go unchecked. */
+bool sniff_odd_tls_start(const uint8_t *buf, size_t len);

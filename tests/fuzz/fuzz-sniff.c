@@ -24,6 +24,7 @@
 #include <string.h>
 
 #include "fuzz-report.h"
+#include "http1.h"
 #include "sniff.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -75,6 +76,28 @@ static bool same(const struct result *a, const struct result *b)
 	return a->r == b->r && (a->r != 1 || strcmp(a->name, b->name) == 0);
 }
 
+/* sniff_looks_http(): a decision on a prefix is the decision on the
+ * whole, and "not known yet" never covers a complete request head (the
+ * proxy sends such bytes ahead before judging them). */
+static void check_first_bytes(const uint8_t *data, size_t size)
+{
+	size_t n = size < 512 ? size : 512;
+	uint8_t *copy = malloc(n ? n : 1);
+	if (!copy)
+		abort();
+	memcpy(copy, data, n);
+	int whole = sniff_looks_http(copy, n, GW_SNIFF_MAX);
+	struct gw_http_head h;
+	if (whole == 0 && http1_parse_head(copy, n, &h) > 0)
+		fail("a complete request head judged 'not known yet'", n);
+	for (size_t cut = 0; cut < n; cut++) {
+		int r = sniff_looks_http(copy, cut, GW_SNIFF_MAX);
+		if (r != 0 && r != whole)
+			fail("sniff_looks_http changed its decision with more bytes", cut);
+	}
+	free(copy);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	/* What may follow a hello: ChangeCipherSpec, early data, garbage. */
@@ -83,6 +106,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	uint64_t h = 14695981039346656037ull;
 
 	fz_cur(data, size);
+	check_first_bytes(data, size);
 	sniff2(data, size, NULL, 0, &whole);
 	check_result(data, size, &whole);
 
@@ -263,6 +287,11 @@ static void mutate_hello(struct input *in, const struct tls_hello *t)
 	free(hs.buf);
 }
 
+#include "../unit/http-heads.h"
+
+/* Requests too, for sniff_looks_http(). */
+static const char *const http_seeds[] = { CURL_GET, URLLIB_GET, NODE_GET, CURL_CONNECT, CURL_POST };
+
 int main(int argc, char **argv)
 {
 	long iterations;
@@ -272,9 +301,11 @@ int main(int argc, char **argv)
 	const size_t n_seeds = sizeof tls_hellos / sizeof tls_hellos[0];
 	for (long i = 0; i < iterations; i++) {
 		const struct tls_hello *t = &tls_hellos[rnd(n_seeds)];
-		struct input cur = { xmalloc(t->len + 1), t->len };
-		memcpy(cur.buf, t->bytes, t->len);
-		if (rnd(2)) {
+		const char *req = rnd(4) == 0 ? http_seeds[rnd(sizeof http_seeds / sizeof http_seeds[0])] : NULL;
+		size_t len = req ? strlen(req) : t->len;
+		struct input cur = { xmalloc(len + 1), len };
+		memcpy(cur.buf, req ? (const void *)req : (const void *)t->bytes, len);
+		if (rnd(2) && !req) {
 			mutate_hello(&cur, t);
 		} else {
 			long rounds = 1 + (long)rnd(4);
