@@ -169,16 +169,29 @@ static int start_bridge(struct daemon *d, const char **what)
 	if (fd < 0)
 		return fd;
 	close(fd);
-	*what = "cannot listen on the host's 127.0.0.1 for the bridge";
-	struct gw_relay rl = { .listen_fd = relay_listen_loopback(d->bridge.port),
-			       .new_peer = peer_in_netns, .ctx = &d->bridge.keeper_fd,
-			       .peer = { .sin_family = AF_INET, .sin_port = htons(d->bridge.port),
-					 .sin_addr.s_addr = htonl(INADDR_LOOPBACK) } };
-	if (rl.listen_fd < 0)
-		return rl.listen_fd;
-	snprintf(rl.what, sizeof rl.what, "--bridge-port %u", d->bridge.port);
+	*what = "the bridge's Unix socket is missing";
+	if (d->bridge.unix_fd < 0)
+		return -EBADF;
+	struct gw_relay rl[2];
+	for (int i = 0; i < 2; i++) {
+		rl[i] = (struct gw_relay){
+			.new_peer = peer_in_netns, .ctx = &d->bridge.keeper_fd,
+			.peer = { .sin_family = AF_INET, .sin_port = htons(d->bridge.port),
+				  .sin_addr.s_addr = htonl(INADDR_LOOPBACK) },
+			.owner_only = true, .owner = getuid() };
+		snprintf(rl[i].what, sizeof rl[i].what, "--bridge-port %u%s", d->bridge.port,
+			 i ? " (socket)" : "");
+	}
+	rl[1].listen_fd = d->bridge.unix_fd;
+	d->bridge.unix_fd = -1; /* relay_start() owns it from here */
+	rl[0].listen_fd = relay_listen_loopback(d->bridge.port);
+	if (rl[0].listen_fd < 0) {
+		*what = "cannot listen on the host's 127.0.0.1 for the bridge";
+		gw_close_fd(rl[1].listen_fd);
+		return rl[0].listen_fd;
+	}
 	*what = "cannot start the bridge";
-	return relay_start(&d->loop, &rl, 1, &d->relays);
+	return relay_start(&d->loop, rl, 2, &d->relays);
 }
 
 /* ---- the daemon --------------------------------------------------------- */
@@ -191,7 +204,7 @@ static __attribute__((noreturn)) void daemon_main(int ready, const struct capd_a
 	(void)prctl(PR_SET_NAME, "greywall-capd");
 	struct daemon d = { .sig.fd = -1, .bridge = a->bridge };
 	int keep[] = { ready, cap->tcp_listener, cap->dns_udp, cap->dns_tcp, cap->tun,
-		       d.bridge.keeper_fd };
+		       d.bridge.keeper_fd, d.bridge.unix_fd };
 	const char *what;
 	int r = become_plain(keep, sizeof keep / sizeof keep[0], a->debug, &what);
 	if (r < 0)

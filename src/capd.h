@@ -26,13 +26,17 @@
 
 /* --bridge-port: host clients reach a server the sandbox runs on
  * 127.0.0.1:port inside the namespace, through the host's 127.0.0.1:port
- * (reachable by every local user, like greywall's -p).  The daemon
+ * and through the pin's Unix socket NAME.sock (pin.h).  Only the pin
+ * owner's sockets are relayed: the Unix socket's mode keeps others out,
+ * and on TCP the owner of each client socket is looked up (peercred.h);
+ * another user's connection is reset before a byte passes.  The daemon
  * relays each connection (relay.h) to a socket that the bridge keeper,
  * the one process left in the namespace, makes there and passes over
  * keeper_fd (netns.h's keeper service). */
 struct capd_bridge {
 	uint16_t port;  /* 0: no bridge */
 	int keeper_fd;  /* capd_keeper_start()'s fd, or -1 */
+	int unix_fd;    /* pin_sock_listen()'s fd, or -1 */
 };
 
 struct capd_args {
@@ -42,7 +46,7 @@ struct capd_args {
 };
 
 /* Start the daemon with the capture sockets in *cap, which it takes over
- * (they are closed here in any case; bridge.keeper_fd is not).  Waits
+ * (they are closed here in any case; the bridge's fds are not).  Waits
  * until the daemon reports that it serves (at most 10 s).  Returns a
  * pidfd of the daemon (close-on-exec) with *pid set, or -errno with err
  * set (the daemon is then gone). */

@@ -84,9 +84,10 @@ static void usage(FILE *f)
 	      "the pin.  exec runs COMMAND in a pin of yours, with no capabilities and\n"
 	      "no_new_privs (greywall --no-bwrap --netns PIN does this for you).  destroy\n"
 	      "stops the pin's capture daemon and removes the pin; list shows your pins;\n"
-	      "gc destroys those whose capture daemon is gone.  --bridge-port N lets host\n"
-	      "clients reach a server the command runs on 127.0.0.1:N, at the host's\n"
-	      "127.0.0.1:N (which every local user can reach).\n"
+	      "gc destroys those whose capture daemon is gone.  --bridge-port N lets your\n"
+	      "host processes reach a server the command runs on 127.0.0.1:N, at the\n"
+	      "host's 127.0.0.1:N and at the Unix socket PIN.sock; connections of other\n"
+	      "users are refused.\n"
 	      "\n"
 	      "Needs file capabilities (setcap cap_net_admin,cap_sys_admin+ep) and a\n"
 	      PIN_DIR " owned by root, not world-writable: `make install-helper`.\n",
@@ -330,8 +331,13 @@ static int cmd_create(int argc, char **argv)
 	_cleanup_close_ int keeper = -1;
 	int r = make_namespace(pinfd, &o, &cap, &keeper, &err);
 	log_debug("pinned %s/%s (%s)", PIN_DIR, name, cap.tun >= 0 ? "tun0" : "no tun0: lo only");
+	_cleanup_close_ int sock = -1;
+	if (r == 0 && o.bridge_port && (sock = pin_sock_listen(dirfd, name)) < 0)
+		r = gw_error_set(&err, sock, "cannot make the bridge's socket " PIN_DIR "/%s.sock: %s",
+				 name, strerror(-sock));
 	struct capd_args a = { .upstream = upstream, .debug = o.debug,
-			       .bridge = { .port = o.bridge_port, .keeper_fd = keeper } };
+			       .bridge = { .port = o.bridge_port, .keeper_fd = keeper,
+					   .unix_fd = sock } };
 	pid_t pid = -1;
 	_cleanup_close_ int pidfd = r < 0 ? -1 : capd_start(&a, &cap, &pid, &err);
 	capture_fds_close(&cap);

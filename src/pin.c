@@ -13,8 +13,11 @@
 #include <sys/ioctl.h>
 #include <sys/mount.h>
 #include <sys/random.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/statfs.h>
 #include <sys/syscall.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 #include "cleanup.h"
@@ -175,22 +178,29 @@ int pin_underlying_stat(int dirfd, const char *name, struct stat *st)
 	return r;
 }
 
-int pin_check_owner(int dirfd, const char *name, uid_t uid, struct gw_error *err)
+/* pin_check_owner(), with the underlying file's stat in *st. */
+static int check_owner(int dirfd, const char *name, uid_t uid, struct stat *st,
+		       struct gw_error *err)
 {
-	struct stat st;
-	int r = pin_underlying_stat(dirfd, name, &st);
+	int r = pin_underlying_stat(dirfd, name, st);
 	if (r == -ENOENT)
 		return gw_error_set(err, r, PIN_DIR "/%s: no such pin", name);
 	if (r < 0)
 		return gw_error_set(err, r, PIN_DIR "/%s: %s", name, strerror(-r));
-	if (S_ISLNK(st.st_mode))
+	if (S_ISLNK(st->st_mode))
 		return gw_error_set(err, -ELOOP, "refusing " PIN_DIR "/%s: a symlink, not a pin", name);
-	if (!S_ISREG(st.st_mode))
+	if (!S_ISREG(st->st_mode))
 		return gw_error_set(err, -EINVAL, "refusing " PIN_DIR "/%s: not a pin file", name);
-	if (st.st_uid != uid)
+	if (st->st_uid != uid)
 		return gw_error_set(err, -EPERM, "refusing " PIN_DIR "/%s: a pin of user %u, not "
-				    "yours (%u)", name, (unsigned)st.st_uid, (unsigned)uid);
+				    "yours (%u)", name, (unsigned)st->st_uid, (unsigned)uid);
 	return 0;
+}
+
+int pin_check_owner(int dirfd, const char *name, uid_t uid, struct gw_error *err)
+{
+	struct stat st;
+	return check_owner(dirfd, name, uid, &st, err);
 }
 
 int pin_open_mounted(int dirfd, const char *name, int *out, struct gw_error *err)
@@ -217,33 +227,86 @@ int pin_open_mounted(int dirfd, const char *name, int *out, struct gw_error *err
 
 int pin_open_netns(int dirfd, const char *name, uid_t uid, struct gw_error *err)
 {
-	int r = pin_check_owner(dirfd, name, uid, err);
+	struct stat before, after;
+	int r = check_owner(dirfd, name, uid, &before, err);
 	if (r < 0)
 		return r;
-	int fd = -1;
+	_cleanup_close_ int fd = -1;
 	r = pin_open_mounted(dirfd, name, &fd, err);
 	if (r == 0)
 		return gw_error_set(err, -EINVAL, "refusing " PIN_DIR "/%s: no network namespace is "
 				    "mounted on it (a leftover of a failed create or destroy: "
 				    "`greywall-netns-helper destroy` removes it)", name);
-	return r < 0 ? r : fd;
+	if (r < 0)
+		return r;
+	/* The check and the open are two lookups of the name.  The same
+	 * file of the caller's under it afterwards means the namespace
+	 * opened was mounted on that file: a mount point can be neither
+	 * renamed nor removed, so no other one can have been at the name
+	 * and gone since. */
+	r = check_owner(dirfd, name, uid, &after, err);
+	if (r < 0)
+		return r;
+	if (after.st_dev != before.st_dev || after.st_ino != before.st_ino)
+		return gw_error_set(err, -EAGAIN, "refusing " PIN_DIR "/%s: it was replaced while "
+				    "being opened", name);
+	return steal_fd(&fd);
 }
 
-int pin_unmount(int dirfd, const char *name)
+/* Run op(name, arg) with the directory as the working directory, for the
+ * calls that take no dirfd: a relative name is then looked up in it. */
+static int in_dir(int dirfd, int (*op)(const char *name, int arg), const char *name, int arg)
 {
-	/* umount2() has no dirfd: the directory's fd becomes the working
-	 * directory, so the relative name is looked up in it, and
-	 * UMOUNT_NOFOLLOW keeps a symlink at the name from being followed. */
 	_cleanup_close_ int cwd = open(".", O_PATH | O_DIRECTORY | O_CLOEXEC);
 	if (fchdir(dirfd) < 0)
 		return -errno;
+	int r = op(name, arg);
+	if ((cwd < 0 || fchdir(cwd) < 0) && chdir("/") < 0)
+		return r < 0 ? r : -errno;
+	return r;
+}
+
+static int unmount_here(const char *name, int unused)
+{
+	(void)unused;
+	/* UMOUNT_NOFOLLOW keeps a symlink at the name from being followed. */
 	int r = privs_raise();
 	if (r == 0 && umount2(name, MNT_DETACH | UMOUNT_NOFOLLOW) < 0)
 		r = -errno;
 	privs_lower();
-	if ((cwd < 0 || fchdir(cwd) < 0) && chdir("/") < 0)
-		return r < 0 ? r : -errno;
 	return r;
+}
+
+int pin_unmount(int dirfd, const char *name)
+{
+	return in_dir(dirfd, unmount_here, name, 0);
+}
+
+static int bind_here(const char *name, int sock)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	snprintf(sa.sun_path, sizeof sa.sun_path, "%s" SIDECAR_SOCK, name);
+	/* The socket file gets 0777 & ~umask: 0700, the owner's alone (a
+	 * connect needs write permission on it). */
+	mode_t old = umask(077);
+	int r = bind(sock, (struct sockaddr *)&sa, sizeof sa) < 0 ? -errno : 0;
+	umask(old);
+	return r;
+}
+
+int pin_sock_listen(int dirfd, const char *name)
+{
+	_cleanup_close_ int s = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (s < 0)
+		return -errno;
+	/* bind() makes the file, or fails with EADDRINUSE on anything
+	 * already at the name, a symlink included: it never follows one. */
+	int r = in_dir(dirfd, bind_here, name, s);
+	if (r < 0)
+		return r;
+	if (listen(s, 128) < 0)
+		return -errno;
+	return steal_fd(&s);
 }
 
 static int unlink_one(int dirfd, const char *name, const char *suffix)

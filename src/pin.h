@@ -13,9 +13,9 @@
  * A pin.  /run/greywall/ns-<32 hex digits>: a file the caller created
  * (O_EXCL, so new) with the namespace's nsfs file mounted on it through
  * mount fds (open_tree + move_mount), never through a path.  Sidecars:
- * NAME.pid ("PID STARTTIME\n" of the capture daemon, see procid.h) and
- * NAME.sock (the original helper's bridge socket: never made here, since
- * the bridge relays through fds, but removed with the pin).
+ * NAME.pid ("PID STARTTIME\n" of the capture daemon, see procid.h) and,
+ * with --bridge-port, NAME.sock: the bridge's Unix socket, mode 0700, so
+ * that only the owner (and root) can connect to it.
  *
  * The owner of a pin is the owner of the file its mount sits on.  The
  * mount hides that file (a lookup of the name finds the nsfs inode,
@@ -83,14 +83,20 @@ int pin_check_owner(int dirfd, const char *name, uid_t uid, struct gw_error *err
  * -EINVAL: nsfs but another kind of namespace). */
 int pin_open_mounted(int dirfd, const char *name, int *fd, struct gw_error *err);
 
-/* pin_check_owner() then pin_open_mounted(), for `exec`: the fd of user
- * uid's pinned network namespace, or -errno with err set. */
+/* pin_check_owner(), pin_open_mounted(), then pin_check_owner() again,
+ * for `exec`: the fd of user uid's pinned network namespace, or -errno
+ * with err set (-EAGAIN: the file under the name changed meanwhile). */
 int pin_open_netns(int dirfd, const char *name, uid_t uid, struct gw_error *err);
 
 /* Detach the mount on `name` (umount2 MNT_DETACH | UMOUNT_NOFOLLOW, by a
  * path relative to the directory, whose fd is made the working directory
  * for the call).  0 or -errno (-EINVAL: nothing mounted there). */
 int pin_unmount(int dirfd, const char *name);
+
+/* Bind and listen on a new Unix stream socket NAME.sock in the directory
+ * (non-blocking, close-on-exec), a file of the caller's with mode 0700.
+ * Returns its fd, or -errno (-EADDRINUSE: something is at that name). */
+int pin_sock_listen(int dirfd, const char *name);
 
 /* Remove the pin file and its sidecars; a missing one is not an error.
  * Returns 0, or the first -errno (-EPERM: another user's file). */

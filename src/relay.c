@@ -13,6 +13,7 @@
 
 #include "cleanup.h"
 #include "log.h"
+#include "peercred.h"
 
 /* Accepts per wake-up, so one busy listener cannot starve the others. */
 #define ACCEPT_BATCH 16
@@ -304,12 +305,41 @@ static void describe_addr(const struct sockaddr_storage *ss, char *buf, size_t s
 		const struct sockaddr_in6 *a = (const void *)ss;
 		inet_ntop(AF_INET6, &a->sin6_addr, host, sizeof host);
 		port = ntohs(a->sin6_port);
+	} else if (ss->ss_family == AF_UNIX) {
+		snprintf(buf, size, "a Unix socket");
+		return;
 	}
 	snprintf(buf, size, "%s:%u", host, port);
 }
 
+/* Whether the client on cfd may be relayed: with owner_only, its socket
+ * must be the owner's. */
+static bool client_allowed(const struct listener *li, int cfd, const struct sockaddr_storage *from)
+{
+	if (!li->r.owner_only)
+		return true;
+	uid_t uid = (uid_t)-1;
+	int r = peercred_uid(cfd, &uid);
+	if (r == 0 && uid == li->r.owner)
+		return true;
+	char addr[INET6_ADDRSTRLEN + 8];
+	describe_addr(from, addr, sizeof addr);
+	if (r < 0)
+		log_warn("%s: connection from %s refused: its owner is unknown (%s)", li->r.what,
+			 addr, strerror(-r));
+	else
+		log_warn("%s: connection from %s refused: it belongs to uid %u, not %u", li->r.what,
+			 addr, (unsigned)uid, (unsigned)li->r.owner);
+	return false;
+}
+
 static void accept_one(struct listener *li, int cfd, const struct sockaddr_storage *from)
 {
+	if (!client_allowed(li, cfd, from)) {
+		set_reset_on_close(cfd);
+		gw_close_fd(cfd);
+		return;
+	}
 	struct conn *c = conn_new(li, cfd);
 	if (!c) {
 		log_warn("%s: out of memory: connection dropped", li->r.what);

@@ -9,11 +9,14 @@
 #pragma once
 
 #include <netinet/in.h>
+#include <stdbool.h>
 #include <stddef.h>
+#include <sys/types.h>
 
 #include "evloop.h"
 
-/* A TCP port relay: each connection accepted on listen_fd is relayed to
+/* A port relay: each connection accepted on listen_fd (TCP, or a Unix
+ * stream socket) is relayed to
  * `peer` through a socket made by new_peer() (which lets the caller create
  * it in another network namespace). */
 struct gw_relay {
@@ -22,6 +25,10 @@ struct gw_relay {
 	void *ctx;
 	struct sockaddr_in peer;       /* where that socket connects */
 	char what[32];                 /* for messages, e.g. "-p 8080" */
+	/* Only clients whose socket belongs to user `owner` are relayed
+	 * (peercred.h); others are reset before a byte is read or sent. */
+	bool owner_only;
+	uid_t owner;
 };
 
 /* Connections open at once per relay; at the limit the relay stops

@@ -236,6 +236,36 @@ mounted "$PIN2" && [ -d "/proc/$D2" ] && t_ok "...which left it mounted, its dae
 	t_not_ok "other user's pin after the attempts" "$(grep greywall /proc/self/mountinfo)"
 expect_out "list shows only one's own pins" "^$PIN running" as_user "$H" list
 as_user "$H" list | grep -q "${PIN2##*/}" && t_not_ok "list hides others' pins" "" || t_ok "list hides others' pins"
+# A pin replaced between validation and use: the user swaps a name of
+# theirs, as fast as rename(2) goes, between a plain file of their own
+# (which passes the owner check) and symlinks to the other user's pin and
+# to the host's namespace, while exec is run on that name again and again.
+# Every exec must be refused; none may enter a namespace.
+X=/run/greywall/ns-00000000000000000000000000000bad
+PINS+=("$X")
+NS2=$(as_user2 "$H" exec --netns "$PIN2" -- readlink /proc/self/ns/net 2>&1)
+as_user python3 -c "
+import os, sys, time
+x, targets = sys.argv[1], sys.argv[2:]
+end = time.time() + 30
+while time.time() < end and not os.path.exists('$T/ws/sub/race-stop'):
+    for t in targets:
+        os.symlink(t, x + '.l'); os.rename(x + '.l', x)
+        open(x + '.f', 'w').close(); os.rename(x + '.f', x)
+os.unlink(x)" "$X" "$PIN2" "/proc/$SLEEPER_ROOT/ns/net" "${PIN2##*/}" &
+racer=$!
+entered=0 refused=0
+for i in $(seq 1 60); do
+	out=$(as_user "$H" exec --netns "$X" -- readlink /proc/self/ns/net 2>&1) && entered=$((entered + 1)) ||
+		refused=$((refused + 1))
+	case $out in *"net:["*) entered=$((entered + 1)) ;; esac
+done
+touch "$T/ws/sub/race-stop"
+wait "$racer"
+[ "$entered" = 0 ] && [ "$refused" = 60 ] && ! [ -e "$X" ] &&
+	t_ok "a pin swapped between a file of one's own and symlinks to others: 60 execs, all refused" ||
+	t_not_ok "pin replaced during validation" "entered $entered refused $refused (other ns $NS2)" "$out"
+rm -f "$X" "$X.l" "$X.f"
 expect "the other user destroys it" 0 as_user2 "$H" destroy "$PIN2"
 
 # Wrong capabilities: copies of the helper the user may run.
@@ -327,8 +357,36 @@ open('sub/ready', 'w').write(str(os.getpid()))
 s.serve_forever()" </dev/null >/dev/null 2>&1 &
 bg=$!
 for i in $(seq 1 100); do [ -s "$T/ws/sub/ready" ] && break; sleep 0.05; done
-expect_out "a host client reaches the command's server through --bridge-port" "^bridged-hello$" \
-	"${CURL[@]}" "http://127.0.0.1:$BP/b.txt"
+expect_out "a host client of the pin's owner reaches the command's server through --bridge-port" \
+	"^bridged-hello$" as_user "${CURL[@]}" "http://127.0.0.1:$BP/b.txt"
+expect_out "...and through the pin's Unix socket" "^bridged-hello$" \
+	as_user "${CURL[@]}" --unix-socket "$PIN.sock" "http://bridge/b.txt"
+st=$(stat -c '%F %U %a' "$PIN.sock" 2>&1)
+[ "$st" = "socket gwtest 700" ] && t_ok "the bridge's socket is beside the pin, the user's, 0700" ||
+	t_not_ok "bridge socket" "$st"
+# Another user (in the helper's group too) and root: the kernel accepts
+# the TCP connection, the daemon resets it before a byte passes.
+expect_fail_out "another user's client cannot use the bridge's TCP port" "" \
+	as_user2 "${CURL[@]}" "http://127.0.0.1:$BP/b.txt"
+expect_fail_out "...nor root's" "" "${CURL[@]}" "http://127.0.0.1:$BP/b.txt"
+out=$(as_user2 python3 -c "
+import socket
+s = socket.socket(socket.AF_UNIX)
+try:
+    s.connect('$PIN.sock')
+    print('connected')
+except PermissionError:
+    print('EACCES')" 2>&1)
+[ "$out" = "EACCES" ] && t_ok "...nor the Unix socket (permission denied)" || t_not_ok "other user's bridge socket" "$out"
+out=$(as_user2 python3 -c "
+import socket
+try:
+    s = socket.create_connection(('127.0.0.1', $BP), timeout=5)
+    s.sendall(b'GET /b.txt HTTP/1.0\r\n\r\n')
+    print('got', len(s.recv(100)))
+except (ConnectionResetError, BrokenPipeError):
+    print('reset')" 2>&1)
+[ "$out" = "reset" ] && t_ok "...which is reset with nothing relayed" || t_not_ok "other user's bridge connection" "$out"
 # The server, then greywall, which ends with its command.
 kill "$(cat "$T/ws/sub/ready")" 2>/dev/null
 wait "$bg" 2>/dev/null
@@ -336,7 +394,8 @@ expect "destroy the bridged pin" 0 as_user "$H" destroy "$PIN"
 for i in $(seq 1 40); do [ -d "/proc/$K" ] && [ "$(cut -d' ' -f3 "/proc/$K/stat" 2>/dev/null)" != Z ] || break; sleep 0.05; done
 [ -d "/proc/$K" ] && [ "$(cut -d' ' -f3 "/proc/$K/stat" 2>/dev/null)" != Z ] && t_not_ok "bridge keeper outlived its pin" "$K" ||
 	t_ok "...its bridge keeper exits with the daemon"
-expect_fail_out "...and the host port is closed" "" "${CURL[@]}" "http://127.0.0.1:$BP/b.txt"
+expect_fail_out "...and the host port is closed" "" as_user "${CURL[@]}" "http://127.0.0.1:$BP/b.txt"
+[ ! -e "$PIN.sock" ] && t_ok "...and the bridge's socket is removed" || t_not_ok "bridge socket left" "$(ls -l "$PIN.sock")"
 
 # ===== destroy and gc ============================================================
 # Created by a caller that ignores SIGTERM: the daemon does not inherit

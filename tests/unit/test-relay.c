@@ -1,4 +1,5 @@
-/* test-relay.c: the TCP relay engine (src/relay.c) over loopback sockets.
+/* test-relay.c: the TCP relay engine (src/relay.c) over loopback sockets,
+ * and the owner lookup of its owner-only mode (src/peercred.c).
  *
  * The relay runs on its own event loop in a second thread; the test plays
  * both the client and the server ("peer") with ordinary blocking sockets,
@@ -12,10 +13,12 @@
 #include <stdint.h>
 #include <sys/eventfd.h>
 #include <sys/socket.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "evloop.h"
+#include "peercred.h"
 #include "relay.h"
 #include "tap.h"
 
@@ -83,6 +86,10 @@ static void *loop_thread(void *arg)
 	return NULL;
 }
 
+/* Set before harness_start(): the relay serves only this user's
+ * clients (relay.h's owner_only); -1 for everybody. */
+static long harness_owner = -1;
+
 /* Start a relay to 127.0.0.1:peer_port whose new_peer() fails with
  * peer_err when it is not 0; 0 or -1. */
 static int harness_start(struct harness *h, uint16_t peer_port, int peer_err)
@@ -97,6 +104,8 @@ static int harness_start(struct harness *h, uint16_t peer_port, int peer_err)
 		.peer = { .sin_family = AF_INET, .sin_port = htons(peer_port),
 			  .sin_addr.s_addr = htonl(INADDR_LOOPBACK) },
 		.what = "test",
+		.owner_only = harness_owner >= 0,
+		.owner = (uid_t)harness_owner,
 	};
 	r.listen_fd = listen_loopback(&h->port);
 	if (r.listen_fd < 0 || relay_start(&h->loop, &r, 1, &h->rs) < 0)
@@ -490,6 +499,151 @@ TEST(back_pressure_bounds_buffering)
 	harness_stop(&h);
 }
 
+/* ---- peercred.h and owner-only relays ---------------------------------- */
+
+/* A client socket of user `uid` connected to 127.0.0.1:port (or to
+ * ::ffff:127.0.0.1 from a dual-stack socket with `mapped`): made by a
+ * child that takes that uid, then handed over, so its owner is fixed. */
+static int connect_as(uid_t uid, uint16_t port, bool mapped)
+{
+	int sv[2];
+	if (socketpair(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0, sv) < 0)
+		return -1;
+	pid_t pid = fork();
+	if (pid == 0) {
+		int fd = -1;
+		if (setresgid(65534, 65534, 65534) == 0 && setresuid(uid, uid, uid) == 0) {
+			if (mapped) {
+				struct sockaddr_in6 a = { .sin6_family = AF_INET6,
+							  .sin6_port = htons(port) };
+				inet_pton(AF_INET6, "::ffff:127.0.0.1", &a.sin6_addr);
+				fd = socket(AF_INET6, SOCK_STREAM, 0);
+				if (fd >= 0 && connect(fd, (struct sockaddr *)&a, sizeof a) < 0)
+					fd = -1;
+			} else {
+				fd = connect_port(port);
+			}
+		}
+		char c = 'x';
+		struct iovec iov = { &c, 1 };
+		union {
+			struct cmsghdr h;
+			char b[CMSG_SPACE(sizeof(int))];
+		} u = { 0 };
+		struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1 };
+		if (fd >= 0) {
+			m.msg_control = u.b;
+			m.msg_controllen = sizeof u.b;
+			struct cmsghdr *cm = CMSG_FIRSTHDR(&m);
+			cm->cmsg_level = SOL_SOCKET;
+			cm->cmsg_type = SCM_RIGHTS;
+			cm->cmsg_len = CMSG_LEN(sizeof(int));
+			memcpy(CMSG_DATA(cm), &fd, sizeof fd);
+		}
+		_exit(sendmsg(sv[1], &m, 0) == 1 ? 0 : 1);
+	}
+	close(sv[1]);
+	int fd = -1;
+	if (pid > 0 && wait_fd(sv[0], POLLIN, WAIT_MS)) {
+		char c;
+		struct iovec iov = { &c, 1 };
+		union {
+			struct cmsghdr h;
+			char b[CMSG_SPACE(sizeof(int))];
+		} u;
+		struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.b,
+				    .msg_controllen = sizeof u.b };
+		struct cmsghdr *cm;
+		if (recvmsg(sv[0], &m, MSG_CMSG_CLOEXEC) == 1 && (cm = CMSG_FIRSTHDR(&m)) &&
+		    cm->cmsg_type == SCM_RIGHTS)
+			memcpy(&fd, CMSG_DATA(cm), sizeof fd);
+	}
+	close(sv[0]);
+	if (pid > 0)
+		waitpid(pid, NULL, 0);
+	return fd;
+}
+
+static void need_root(void)
+{
+	if (geteuid() != 0)
+		tap_skip("making sockets of another user needs root");
+}
+
+TEST(peercred_names_the_tcp_client_owner)
+{
+	need_root();
+	uint16_t port;
+	int lfd = listen_loopback(&port);
+	ASSERT_TRUE(lfd >= 0);
+	for (int i = 0; i < 3; i++) {
+		uid_t want = i == 0 ? getuid() : 4242;
+		int c = i == 0 ? connect_port(port) : connect_as(want, port, i == 2);
+		ASSERT_TRUE(c >= 0);
+		int s = accept_within(lfd, WAIT_MS);
+		ASSERT_TRUE(s >= 0);
+		uid_t got = (uid_t)-1;
+		ASSERT_EQ(0, peercred_uid(s, &got));
+		ASSERT_EQ(want, got);
+		/* The client's own side is not a connection to a local
+		 * listener of ours, but it too has a local peer: s. */
+		ASSERT_EQ(0, peercred_uid(c, &got));
+		ASSERT_EQ(getuid(), got);
+		close(c);
+		close(s);
+	}
+	close(lfd);
+}
+
+TEST(peercred_unix_and_unknown)
+{
+	need_root();
+	int sv[2];
+	ASSERT_EQ(0, socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv));
+	uid_t got = (uid_t)-1;
+	ASSERT_EQ(0, peercred_uid(sv[0], &got));
+	ASSERT_EQ(getuid(), got);
+	close(sv[0]);
+	close(sv[1]);
+	/* A datagram socket has no peer to speak of. */
+	int u = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	ASSERT_TRUE(u >= 0);
+	ASSERT_TRUE(peercred_uid(u, &got) < 0);
+	close(u);
+}
+
+/* Another user's client is reset before anything reaches the server; the
+ * owner's goes through. */
+TEST(owner_only_relay_refuses_other_users)
+{
+	need_root();
+	uint16_t sport;
+	int lfd = listen_loopback(&sport);
+	struct harness h;
+	harness_owner = 4242;
+	int r = harness_start(&h, sport, 0);
+	harness_owner = -1;
+	ASSERT_EQ(0, r);
+	int c = connect_port(h.port); /* root's: refused */
+	ASSERT_TRUE(c >= 0);
+	(void)!write(c, "x", 1);
+	expect_prompt_failure(c);
+	close(c);
+	ASSERT_TRUE(!wait_fd(lfd, POLLIN, 200));
+	c = connect_as(4242, h.port, false);
+	ASSERT_TRUE(c >= 0);
+	ASSERT_EQ(3, write(c, "abc", 3));
+	int s = accept_within(lfd, WAIT_MS);
+	ASSERT_TRUE(s >= 0);
+	char buf[3];
+	ASSERT_TRUE(read_exact(s, buf, 3));
+	ASSERT_TRUE(memcmp(buf, "abc", 3) == 0);
+	close(c);
+	close(s);
+	close(lfd);
+	harness_stop(&h);
+}
+
 int main(void)
 {
 	RUN(data_both_ways_with_checksums);
@@ -499,5 +653,8 @@ int main(void)
 	RUN(peer_refused_resets_client);
 	RUN(new_peer_failure_resets_client);
 	RUN(back_pressure_bounds_buffering);
+	RUN(peercred_names_the_tcp_client_owner);
+	RUN(peercred_unix_and_unknown);
+	RUN(owner_only_relay_refuses_other_users);
 	return tap_done();
 }
