@@ -44,6 +44,11 @@ struct half {
 	size_t cap;      /* its size once grown for bulk transfer, else 0 */
 	bool eof;        /* read side saw end of file */
 	bool shut;       /* write side shut down after eof */
+	/* The last read came back short: the socket held no more.  It is
+	 * not read again until epoll says it is readable (level-triggered,
+	 * so nothing is missed), which saves a read that would fail with
+	 * EAGAIN on every small exchange. */
+	bool drained;
 	bool want_in, want_out;
 };
 

@@ -255,9 +255,11 @@ static int read_client(struct conn *c)
 		c->hs_cap = c->hs_cap * 4 > GW_HS_MAX ? GW_HS_MAX : c->hs_cap * 4;
 		c->hs = xrealloc(c->hs, c->hs_cap);
 	}
-	ssize_t n = recv(c->cli.fd, c->hs + c->hs_len, c->hs_cap - c->hs_len, 0);
+	size_t room = c->hs_cap - c->hs_len;
+	ssize_t n = recv(c->cli.fd, c->hs + c->hs_len, room, 0);
 	if (n > 0) {
 		c->hs_len += (size_t)n;
+		c->c2u.drained = (size_t)n < room;
 		return 1;
 	}
 	if (n < 0 && errno == EAGAIN) {
@@ -271,10 +273,12 @@ static int read_client(struct conn *c)
 	if (!c->checked) {
 		/* The client is done before its first bytes could be judged
 		 * (`printf x | nc`): had they completed a request or a
-		 * ClientHello, they would have been.  They go as they are;
-		 * the splice then sees the end of file again and passes it on. */
+		 * ClientHello, they would have been.  They go as they are,
+		 * then the end of file (splice_pump() passes it on once they
+		 * have been sent). */
 		c->checked = true;
 		c->frame_pos = c->hs_len;
+		c->c2u.eof = true;
 		return 1;
 	}
 	c->c2u.eof = true;
@@ -323,6 +327,10 @@ static int pump_copy(struct conn *c)
 			return 0;
 		if (c->framer_done)
 			return drain_client(c);
+		if (c->c2u.drained) {
+			c->c2u.want_in = true;
+			return 0;
+		}
 		if (!c->hs) {
 			c->hs_cap = GW_HS_FIRST;
 			c->hs = xmalloc(c->hs_cap);
@@ -339,7 +347,10 @@ static int pump_copy(struct conn *c)
 
 /* ---- splicing ---- */
 
-static int splice_pump(struct half *h, int from, int to)
+/* Move one direction.  `last`: the other direction is over (shut down,
+ * its pipe empty), so an end of file here ends the connection, whose
+ * close() sends the FIN a shutdown() would. */
+static int splice_pump(struct half *h, int from, int to, bool last)
 {
 	for (int round = 0; round < PUMP_ROUNDS; round++) {
 		if (h->inpipe > 0) {
@@ -357,9 +368,14 @@ static int splice_pump(struct half *h, int from, int to)
 		}
 		if (h->eof) {
 			if (!h->shut) {
-				shutdown(to, SHUT_WR);
+				if (!last)
+					shutdown(to, SHUT_WR);
 				h->shut = true;
 			}
+			return 0;
+		}
+		if (h->drained) {
+			h->want_in = true;
 			return 0;
 		}
 		size_t want = h->cap ? h->cap : SPLICE_CHUNK;
@@ -385,9 +401,15 @@ static int splice_pump(struct half *h, int from, int to)
 			return -errno;
 		}
 		h->inpipe += (size_t)n;
+		h->drained = (size_t)n < want;
 	}
 	h->want_in = true; /* more may be there: epoll will say */
 	return 0;
+}
+
+static bool over(const struct half *h)
+{
+	return h->shut && !h->inpipe;
 }
 
 /* Move what can be moved in the directions asked for (both after a state
@@ -406,7 +428,7 @@ static void pump(struct conn *c, bool do_c2u, bool do_u2c)
 		}
 		if (r == 0) {
 			c->u2c.want_out = true;
-		} else if (splice_pump(&c->u2c, c->up.fd, c->cli.fd) < 0) {
+		} else if (splice_pump(&c->u2c, c->up.fd, c->cli.fd, over(&c->c2u)) < 0) {
 			conn_close(c);
 			return;
 		}
@@ -420,12 +442,13 @@ static void pump(struct conn *c, bool do_c2u, bool do_u2c)
 			if (r == 1)
 				c->copying = false;
 		}
-		if (!c->copying && splice_pump(&c->c2u, c->cli.fd, c->up.fd) < 0) {
+		if (!c->copying &&
+		    splice_pump(&c->c2u, c->cli.fd, c->up.fd, over(&c->u2c)) < 0) {
 			conn_close(c);
 			return;
 		}
 	}
-	if (c->u2c.shut && c->c2u.shut && !c->u2c.inpipe && !c->c2u.inpipe) {
+	if (over(&c->u2c) && over(&c->c2u)) {
 		conn_close(c);
 		return;
 	}
@@ -461,6 +484,9 @@ int relay_begin(struct conn *c)
 	/* A client may stay silent while the server speaks (a stream it only
 	 * reads): nothing to check then, so the idle timeout applies. */
 	c->deadline_ms = proxy_now_ms() + proxy_idle_timeout(c->px);
+	/* The server has usually said nothing yet (it waits for the first
+	 * flight): epoll tells when it does. */
+	c->u2c.drained = true;
 	pump(c, true, true);
 	return 0;
 }
@@ -470,6 +496,12 @@ void relay_on_event(struct conn *c, struct gw_ev *ev, uint32_t events)
 	bool both = events & (EPOLLERR | EPOLLHUP);
 	bool in = events & EPOLLIN, out = events & EPOLLOUT;
 	bool client = ev == &c->cli;
+	if (in || both) {
+		if (client)
+			c->c2u.drained = false;
+		else
+			c->u2c.drained = false;
+	}
 	/* Client readable or server writable: client -> server; the reverse
 	 * for the other direction. */
 	pump(c, both || (client ? in : out), both || (client ? out : in));

@@ -25,6 +25,7 @@
 #include <linux/netfilter_ipv4.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <poll.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
@@ -287,6 +288,22 @@ static void timer_cb(struct gw_ev *ev, uint32_t events)
 
 static void connect_next(struct conn *c);
 
+/* The connection to the server (or the upstream proxy) is up. */
+static void on_connected(struct conn *c)
+{
+	if (c->px->o.upstream) {
+		c->st = ST_UPSTREAM;
+		int r = upstream_start(c);
+		if (r < 0) {
+			front_dial_done(c, r, false);
+			return;
+		}
+		evloop_set(c->px->loop, &c->up, EPOLLIN);
+		return;
+	}
+	front_dial_done(c, 0, false);
+}
+
 static void up_cb(struct gw_ev *ev, uint32_t events)
 {
 	struct conn *c = gw_container_of(ev, struct conn, up);
@@ -295,7 +312,11 @@ static void up_cb(struct gw_ev *ev, uint32_t events)
 	if (c->st == ST_CONNECT) {
 		int err = 0;
 		socklen_t len = sizeof err;
-		if (getsockopt(ev->fd, SOL_SOCKET, SO_ERROR, &err, &len) < 0)
+		/* A failed connect raises EPOLLERR (TCP's poll reports a
+		 * socket error that way): writable without it is connected,
+		 * and asking SO_ERROR would only say 0. */
+		bool clean = (events & EPOLLOUT) && !(events & (EPOLLERR | EPOLLHUP));
+		if (!clean && getsockopt(ev->fd, SOL_SOCKET, SO_ERROR, &err, &len) < 0)
 			err = errno;
 		if (err == 0 && !(events & EPOLLOUT))
 			return;
@@ -316,17 +337,7 @@ static void up_cb(struct gw_ev *ev, uint32_t events)
 			connect_next(c);
 			return;
 		}
-		if (c->px->o.upstream) {
-			c->st = ST_UPSTREAM;
-			int r = upstream_start(c);
-			if (r < 0) {
-				front_dial_done(c, r, false);
-				return;
-			}
-			evloop_set(c->px->loop, &c->up, EPOLLIN);
-			return;
-		}
-		front_dial_done(c, 0, false);
+		on_connected(c);
 		return;
 	}
 	if (c->st == ST_UPSTREAM) {
@@ -336,6 +347,27 @@ static void up_cb(struct gw_ev *ev, uint32_t events)
 	relay_on_event(c, ev, events);
 }
 
+static bool is_loopback(const struct sockaddr_storage *ss)
+{
+	if (ss->ss_family == AF_INET)
+		return (ntohl(((const struct sockaddr_in *)ss)->sin_addr.s_addr) >> 24) == 127;
+	const struct in6_addr *a = &((const struct sockaddr_in6 *)ss)->sin6_addr;
+	return IN6_IS_ADDR_LOOPBACK(a) || (IN6_IS_ADDR_V4MAPPED(a) && a->s6_addr[12] == 127);
+}
+
+/* On loopback the whole handshake runs inside connect() (the packets are
+ * handled on the way, in the caller's context), so the socket is usually
+ * connected already: one poll() then saves a round through the event
+ * loop and two epoll_ctl() per connection.  Elsewhere it cannot be. */
+static bool connected_at_once(int fd, const struct sockaddr_storage *to)
+{
+	if (!is_loopback(to))
+		return false;
+	struct pollfd p = { .fd = fd, .events = POLLOUT };
+	return poll(&p, 1, 0) == 1 && p.revents == POLLOUT;
+}
+
+/* 1 connected, 0 in progress (the loop says when), or -errno. */
 static int start_connect(struct conn *c, const struct sockaddr_storage *to)
 {
 	int fd = socket(to->ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
@@ -344,13 +376,16 @@ static int start_connect(struct conn *c, const struct sockaddr_storage *to)
 	evloop_ev_init(&c->up, fd, up_cb);
 	socklen_t len = to->ss_family == AF_INET ? sizeof(struct sockaddr_in)
 						  : sizeof(struct sockaddr_in6);
-	if (connect(fd, (const struct sockaddr *)to, len) < 0 && errno != EINPROGRESS) {
+	int r = connect(fd, (const struct sockaddr *)to, len);
+	if (r < 0 && errno != EINPROGRESS) {
 		int err = -errno;
 		evloop_close(c->px->loop, &c->up);
 		return err;
 	}
 	int one = 1;
 	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+	if (r == 0 || connected_at_once(fd, to))
+		return 1;
 	return evloop_set(c->px->loop, &c->up, EPOLLOUT);
 }
 
@@ -358,7 +393,9 @@ static void connect_next(struct conn *c)
 {
 	while (c->next_addr < c->n_addrs) {
 		int r = start_connect(c, &c->addrs[c->next_addr++]);
-		if (r == 0)
+		if (r == 1)
+			on_connected(c);
+		if (r >= 0)
 			return;
 		c->last_err = r;
 	}

@@ -149,6 +149,7 @@ ns=$(printf '%s\n' "$out" | sed -n 5p)
 	t_not_ok "command netns" "$out"
 printf '%s\n' "$out" | grep -qx "links $LINKS" && t_ok "...with only: $LINKS" || t_not_ok "links" "$out"
 expect_out "the helper next to greywall is found without --netns-helper" "^ok$" gwn -- echo ok
+expect_out "the pin's namespace reuses TIME_WAIT ports" "^1$" gwn -- cat /proc/sys/net/ipv4/tcp_tw_reuse
 expect_out "--netns-helper names it explicitly" "^ok$" \
 	as_user "$GW" --no-bwrap --netns "$PIN" --netns-helper "$H" -- echo ok
 expect_out "curl reaches an allowed name through the pin's proxy" "hello-from-test-server" \

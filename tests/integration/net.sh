@@ -214,6 +214,8 @@ else
 		gwns -- "${NP[@]}" "${CURL[@]}" "$U_HTTP"
 	expect_fail_out "capture: a denied name does not even resolve" "denied denied\.test \(DNS\)" \
 		gwns -m -- "${NP[@]}" "${CURL[@]}" "http://denied.test:$HTTP_PORT/hello.txt"
+	expect_out "capture: the sandbox's namespace reuses TIME_WAIT ports (many short connections stay fast)" \
+		"^1$" gwns -- cat /proc/sys/net/ipv4/tcp_tw_reuse
 	expect_out "capture: python urllib with no proxy" "hello-from-test-server" gwns -- "${NP[@]}" python3 -c \
 		"import urllib.request as u; print(u.build_opener(u.ProxyHandler({})).open('$U_HTTP', timeout=10).read().decode())"
 	expect_out "capture: node fetch (which ignores proxy variables)" "hello-from-test-server" gwns -- node -e \
