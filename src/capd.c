@@ -5,6 +5,7 @@
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <poll.h>
+#include <stdbool.h>
 #include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -172,29 +173,57 @@ static int start_bridge(struct daemon *d, const char **what)
 	*what = "the bridge's Unix socket is missing";
 	if (d->bridge.unix_fd < 0)
 		return -EBADF;
-	struct gw_relay rl[2];
-	for (int i = 0; i < 2; i++) {
+	struct gw_relay rl[3];
+	size_t n = 0;
+	/* In the order the listeners are added below. */
+	static const char *const kinds[] = { " (socket)", "", " ([::1])" };
+	for (size_t i = 0; i < 3; i++) {
 		rl[i] = (struct gw_relay){
-			.new_peer = peer_in_netns, .ctx = &d->bridge.keeper_fd,
+			.listen_fd = -1, .new_peer = peer_in_netns, .ctx = &d->bridge.keeper_fd,
 			.peer = { .sin_family = AF_INET, .sin_port = htons(d->bridge.port),
 				  .sin_addr.s_addr = htonl(INADDR_LOOPBACK) },
 			.owner_only = true, .owner = getuid() };
-		snprintf(rl[i].what, sizeof rl[i].what, "--bridge-port %u%s", d->bridge.port,
-			 i ? " (socket)" : "");
+		snprintf(rl[i].what, sizeof rl[i].what, "--bridge-port %u%s", d->bridge.port, kinds[i]);
 	}
-	rl[1].listen_fd = d->bridge.unix_fd;
-	d->bridge.unix_fd = -1; /* relay_start() owns it from here */
-	rl[0].listen_fd = relay_listen_loopback(d->bridge.port);
-	if (rl[0].listen_fd < 0) {
-		*what = "cannot listen on the host's 127.0.0.1 for the bridge";
-		gw_close_fd(rl[1].listen_fd);
-		return rl[0].listen_fd;
+	rl[n++].listen_fd = steal_fd(&d->bridge.unix_fd); /* relay_start() owns it from here */
+	int r = relay_listen_loopback(d->bridge.port);
+	*what = "cannot listen on the host's 127.0.0.1 for the bridge";
+	if (r >= 0) {
+		rl[n++].listen_fd = r;
+		/* localhost may mean ::1 to a client: the port there must be
+		 * the bridge's too, not free for another user to take. */
+		r = relay_listen_loopback6(d->bridge.port);
+		*what = "cannot listen on the host's [::1] for the bridge";
+		if (r >= 0)
+			rl[n++].listen_fd = r;
+		else if (r == -EADDRNOTAVAIL || r == -EAFNOSUPPORT)
+			r = 0; /* no IPv6 loopback here: nobody can listen there */
+	}
+	if (r < 0) {
+		for (size_t i = 0; i < n; i++)
+			gw_close_fd(rl[i].listen_fd);
+		return r;
 	}
 	*what = "cannot start the bridge";
-	return relay_start(&d->loop, rl, 2, &d->relays);
+	return relay_start(&d->loop, rl, n, &d->relays);
 }
 
 /* ---- the daemon --------------------------------------------------------- */
+
+#define GO_BYTE 'g'
+
+/* The helper's go-ahead on the control socket, waiting at most
+ * READY_TIMEOUT_MS; false when it closed the socket or said nothing. */
+static bool await_go(int ctl)
+{
+	struct pollfd p = { .fd = ctl, .events = POLLIN };
+	int r;
+	do
+		r = poll(&p, 1, READY_TIMEOUT_MS);
+	while (r < 0 && errno == EINTR);
+	char c = 0;
+	return r == 1 && read(ctl, &c, 1) == 1 && c == GO_BYTE;
+}
 
 static __attribute__((noreturn)) void daemon_main(int ready, const struct capd_args *a,
 						  struct gw_capture_fds *cap)
@@ -224,6 +253,10 @@ static __attribute__((noreturn)) void daemon_main(int ready, const struct capd_a
 	if (r < 0)
 		fail(ready, r, what);
 	report(ready, 0, "");
+	/* Serving only once the helper has recorded us in the sidecar: a
+	 * helper killed before that leaves no daemon that nothing names. */
+	if (!await_go(ready))
+		_exit(1);
 	close(ready);
 	log_debug("capture daemon serving, upstream %s", a->upstream);
 	r = evloop_run(&d.loop);
@@ -258,13 +291,13 @@ static int read_report(int fd, struct report *rep)
 	return 0;
 }
 
-int capd_start(const struct capd_args *a, struct gw_capture_fds *cap, pid_t *pid,
+int capd_start(const struct capd_args *a, struct gw_capture_fds *cap, pid_t *pid, int *ctl,
 	       struct gw_error *err)
 {
 	int p[2];
-	if (pipe2(p, O_CLOEXEC) < 0) {
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, p) < 0) {
 		capture_fds_close(cap);
-		return gw_error_set(err, -errno, "pipe: %s", strerror(errno));
+		return gw_error_set(err, -errno, "socketpair: %s", strerror(errno));
 	}
 	fflush(NULL);
 	pid_t child = fork();
@@ -293,7 +326,14 @@ int capd_start(const struct capd_args *a, struct gw_capture_fds *cap, pid_t *pid
 		return r;
 	}
 	*pid = child;
+	*ctl = steal_fd(&rfd);
 	return steal_fd(&pidfd);
+}
+
+int capd_go(int ctl)
+{
+	char c = GO_BYTE;
+	return send(ctl, &c, 1, MSG_NOSIGNAL) == 1 ? 0 : -errno;
 }
 
 /* ---- the bridge keeper -------------------------------------------------- */

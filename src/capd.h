@@ -47,11 +47,15 @@ struct capd_args {
 
 /* Start the daemon with the capture sockets in *cap, which it takes over
  * (they are closed here in any case; the bridge's fds are not).  Waits
- * until the daemon reports that it serves (at most 10 s).  Returns a
- * pidfd of the daemon (close-on-exec) with *pid set, or -errno with err
- * set (the daemon is then gone). */
-int capd_start(const struct capd_args *a, struct gw_capture_fds *cap, pid_t *pid,
+ * until the daemon reports that it is ready (at most 10 s).  Returns a
+ * pidfd of the daemon (close-on-exec) with *pid and *ctl set, or -errno
+ * with err set (the daemon is then gone).  The daemon serves only after
+ * capd_go(*ctl), within 10 s; if *ctl is closed first, it exits. */
+int capd_start(const struct capd_args *a, struct gw_capture_fds *cap, pid_t *pid, int *ctl,
 	       struct gw_error *err);
+
+/* Let the daemon serve (it has been recorded).  0 or -errno. */
+int capd_go(int ctl);
 
 /* Fork the bridge keeper in the calling process's (the new) network
  * namespace: stripped like the daemon (no capability, no_new_privs, empty

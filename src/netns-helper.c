@@ -133,14 +133,14 @@ static int open_dir_or_die(bool create)
 /* ---- create ------------------------------------------------------------- */
 
 struct create_opts {
-	const char *proxy;
+	char *proxy; /* in argv */
 	uint16_t bridge_port;
 	bool debug;
 };
 
 /* "--flag VALUE" or "--flag=VALUE": the value, advancing *i; NULL when
  * argv[*i] is not that flag. */
-static const char *flag_value(int argc, char **argv, int *i, const char *flag)
+static char *flag_value(int argc, char **argv, int *i, const char *flag)
 {
 	size_t len = strlen(flag);
 	if (strncmp(argv[*i], flag, len) != 0)
@@ -168,7 +168,7 @@ static void parse_create(int argc, char **argv, struct create_opts *o)
 {
 	*o = (struct create_opts){ 0 };
 	for (int i = 2; i < argc; i++) {
-		const char *v;
+		char *v;
 		if ((v = flag_value(argc, argv, &i, "--proxy"))) {
 			o->proxy = v;
 		} else if ((v = flag_value(argc, argv, &i, "--tun2socks"))) {
@@ -183,6 +183,21 @@ static void parse_create(int argc, char **argv, struct create_opts *o)
 	}
 	if (!o->proxy || !*o->proxy)
 		die_usage("create: --proxy %s is required", "socks5://HOST:PORT");
+}
+
+/* The daemon and the bridge keeper are forks of the helper and live as
+ * long as the pin: their command line, which every user can read in
+ * /proc, must not show the proxy's credentials.  Masked in place (argv's
+ * memory is what /proc/PID/cmdline shows). */
+static void hide_userinfo(char *url)
+{
+	char *p = strstr(url, "://");
+	if (!p)
+		return;
+	p += 3;
+	char *at = strchr(p, '@'), *slash = strchr(p, '/');
+	if (at && (!slash || at < slash))
+		memset(p, '*', (size_t)(at - p));
 }
 
 /* The upstream as the daemon uses it: SOCKS5, numeric host (resolved
@@ -258,8 +273,8 @@ static int capture_in_new_netns(struct gw_capture_fds *cap, int *ns, struct gw_e
  * if asked (*keeper), pin the namespace on pinfd and come back to the
  * host's namespace.  On failure the caller must still unmount the pin (it
  * may be mounted). */
-static int make_namespace(int pinfd, const struct create_opts *o, struct gw_capture_fds *cap,
-			  int *keeper, struct gw_error *err)
+static int make_namespace(int dirfd, const char *name, int pinfd, const struct create_opts *o,
+			  struct gw_capture_fds *cap, int *keeper, struct gw_error *err)
 {
 	if (privs_raise() < 0)
 		return gw_error_set(err, -errno, "cannot raise capabilities: %s", strerror(errno));
@@ -272,7 +287,7 @@ static int make_namespace(int pinfd, const struct create_opts *o, struct gw_capt
 	if (r == 0 && o->bridge_port && (*keeper = capd_keeper_start(o->debug, err)) < 0)
 		r = *keeper;
 	if (r == 0)
-		r = pin_mount(ns, pinfd, err);
+		r = pin_mount(dirfd, name, ns, pinfd, err);
 	if (host >= 0 && (privs_raise() < 0 || setns(host, CLONE_NEWNET) < 0))
 		die_errno(EXIT_FAIL, errno, "cannot return to the host's network namespace");
 	privs_lower();
@@ -284,7 +299,7 @@ static void abort_create(int dirfd, const char *name, int pidfd)
 	if (pidfd >= 0)
 		procid_stop(pidfd, STOP_TERM_MS, STOP_KILL_MS);
 	int r = pin_unmount(dirfd, name);
-	if (r < 0 && r != -EINVAL)
+	if (r < 0 && r != -EINVAL && r != -ENOENT)
 		log_warn("cannot unmount " PIN_DIR "/%s: %s", name, strerror(-r));
 	if ((r = pin_remove_files(dirfd, name)) < 0)
 		log_warn("cannot remove " PIN_DIR "/%s: %s", name, strerror(-r));
@@ -297,7 +312,8 @@ static int record_daemon(int dirfd, const char *name, pid_t pid, struct gw_error
 	if (r == 0)
 		r = pin_sidecar_write(dirfd, name, pid, start);
 	return r < 0 ? gw_error_set(err, r, "cannot record the capture daemon in " PIN_DIR
-				    "/%s.pid: %s", name, strerror(-r)) : 0;
+				    "/%s.pid: %s%s", name, strerror(-r),
+				    r == -EEXIST ? " (another user made that file first)" : "") : 0;
 }
 
 /* Between the pin's creation and its sidecar, an interrupted create would
@@ -321,6 +337,7 @@ static int cmd_create(int argc, char **argv)
 	block_interruptions();
 	log_set_debug(o.debug);
 	_cleanup_free_ char *upstream = checked_proxy(o.proxy);
+	hide_userinfo(o.proxy);
 	_cleanup_close_ int dirfd = open_dir_or_die(true);
 	struct gw_error err = { 0 };
 	char name[PIN_NAME_MAX];
@@ -329,17 +346,19 @@ static int cmd_create(int argc, char **argv)
 		die_err(&err);
 	struct gw_capture_fds cap = GW_CAPTURE_FDS_INIT;
 	_cleanup_close_ int keeper = -1;
-	int r = make_namespace(pinfd, &o, &cap, &keeper, &err);
+	int r = make_namespace(dirfd, name, pinfd, &o, &cap, &keeper, &err);
 	log_debug("pinned %s/%s (%s)", PIN_DIR, name, cap.tun >= 0 ? "tun0" : "no tun0: lo only");
 	_cleanup_close_ int sock = -1;
 	if (r == 0 && o.bridge_port && (sock = pin_sock_listen(dirfd, name)) < 0)
-		r = gw_error_set(&err, sock, "cannot make the bridge's socket " PIN_DIR "/%s.sock: %s",
-				 name, strerror(-sock));
+		r = gw_error_set(&err, sock, "cannot make the bridge's socket " PIN_DIR "/%s.sock: %s%s",
+				 name, strerror(-sock),
+				 sock == -EADDRINUSE ? " (another user made that file first)" : "");
 	struct capd_args a = { .upstream = upstream, .debug = o.debug,
 			       .bridge = { .port = o.bridge_port, .keeper_fd = keeper,
 					   .unix_fd = sock } };
 	pid_t pid = -1;
-	_cleanup_close_ int pidfd = r < 0 ? -1 : capd_start(&a, &cap, &pid, &err);
+	_cleanup_close_ int ctl = -1;
+	_cleanup_close_ int pidfd = r < 0 ? -1 : capd_start(&a, &cap, &pid, &ctl, &err);
 	capture_fds_close(&cap);
 	/* The daemon has its copy: the keeper lives as long as the daemon. */
 	gw_close_fd(keeper);
@@ -348,6 +367,8 @@ static int cmd_create(int argc, char **argv)
 		r = pidfd;
 	if (r == 0)
 		r = record_daemon(dirfd, name, pid, &err);
+	if (r == 0 && (r = capd_go(ctl)) < 0)
+		gw_error_set(&err, r, "the capture daemon is gone: %s", strerror(-r));
 	if (r < 0) {
 		abort_create(dirfd, name, pidfd);
 		die_err(&err);
@@ -524,7 +545,7 @@ static int for_each_pin(int dirfd, int (*fn)(int dirfd, const char *name, enum p
 					     pid_t pid))
 {
 	int r;
-	_cleanup_strv_ char **names = pin_list_names(dirfd, &r);
+	_cleanup_strv_ char **names = pin_list_names(dirfd, getuid(), &r);
 	if (!names)
 		die_errno(EXIT_FAIL, -r, "cannot list " PIN_DIR);
 	int status = 0;
@@ -605,11 +626,12 @@ int main(int argc, char **argv)
 	struct gw_error err = { 0 };
 	if (privs_init(&err) < 0)
 		die_err(&err);
-	umask(077);
 	/* Only exec hands fds on (to its command); nothing else needs the
-	 * caller's, and the capture daemon must not inherit them. */
+	 * caller's, and the capture daemon must not inherit them.  exec
+	 * makes no file, and its command keeps the caller's umask. */
 	if (strcmp(cmd, "exec") == 0)
 		return cmd_exec(argc, argv);
+	umask(077);
 	syscall(SYS_close_range, 3u, ~0u, 0u);
 	if (strcmp(cmd, "create") == 0)
 		return cmd_create(argc, argv);

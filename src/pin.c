@@ -1,6 +1,7 @@
 /* pin.c: see pin.h. */
 #include "pin.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/magic.h>
@@ -22,12 +23,12 @@
 
 #include "cleanup.h"
 #include "fs.h"
+#include "log.h"
 #include "privs.h"
 
 #define SIDECAR_PID ".pid"
 #define SIDECAR_SOCK ".sock"
 #define SIDECAR_MAX 64
-#define LIST_MAX_BYTES (4u << 20)
 #define MEMBERS_HINT "pins are created as the calling user: make " PIN_DIR " writable for " \
 	"the users of the helper through its group, sticky, as `make install-helper` does " \
 	"(1770 root:greywall), and add them to that group (usermod -aG greywall USER)"
@@ -143,7 +144,27 @@ int pin_file_create(int dirfd, char *name, struct gw_error *err)
 			    e == EACCES || e == EPERM ? MEMBERS_HINT : "");
 }
 
-int pin_mount(int nsfd, int pinfd, struct gw_error *err)
+/* Whether the namespace nsfd is what `name` shows now. */
+static bool mounted_at(int dirfd, const char *name, int nsfd)
+{
+	struct stat ns, at;
+	_cleanup_close_ int fd = open_nofollow(dirfd, name, O_PATH, RESOLVE_BENEATH);
+	return fd >= 0 && fstat(fd, &at) == 0 && fstat(nsfd, &ns) == 0 && at.st_dev == ns.st_dev &&
+	       at.st_ino == ns.st_ino;
+}
+
+/* Detach the mount the tree fd stands for, wherever it is now: the fd's
+ * magic link names it without any path of the caller's. */
+static void unmount_tree(int tree)
+{
+	char path[64];
+	snprintf(path, sizeof path, "/proc/self/fd/%d", tree);
+	if (privs_raise() == 0 && umount2(path, MNT_DETACH) < 0)
+		log_warn("cannot undo the namespace's mount: %s", strerror(errno));
+	privs_lower();
+}
+
+int pin_mount(int dirfd, const char *name, int nsfd, int pinfd, struct gw_error *err)
 {
 	if (privs_raise() < 0)
 		return gw_error_set(err, -errno, "cannot raise capabilities: %s", strerror(errno));
@@ -158,6 +179,15 @@ int pin_mount(int nsfd, int pinfd, struct gw_error *err)
 	privs_lower();
 	if (r < 0)
 		return gw_error_set(err, r, "cannot mount the namespace on its pin: %s", strerror(-r));
+	/* The file is the caller's, so until it is a mount point the caller
+	 * may rename it (out of the directory, even): the mount follows the
+	 * file.  It must have stayed at its name, where nothing can move it
+	 * any more (a mount point cannot be renamed). */
+	if (!mounted_at(dirfd, name, nsfd)) {
+		unmount_tree(tree);
+		return gw_error_set(err, -EBUSY, PIN_DIR "/%s was moved while it was being mounted",
+				    name);
+	}
 	return 0;
 }
 
@@ -313,6 +343,12 @@ static int unlink_one(int dirfd, const char *name, const char *suffix)
 {
 	char path[PIN_NAME_MAX];
 	snprintf(path, sizeof path, "%s%s", name, suffix);
+	/* A sidecar name taken by another user (another member of the
+	 * group can make files here) is not the pin's: left alone, and no
+	 * reason for destroy to fail. */
+	struct stat st;
+	if (*suffix && fstatat(dirfd, path, &st, AT_SYMLINK_NOFOLLOW) == 0 && st.st_uid != getuid())
+		return 0;
 	return unlinkat(dirfd, path, 0) < 0 && errno != ENOENT ? -errno : 0;
 }
 
@@ -383,17 +419,59 @@ int pin_sidecar_read(int dirfd, const char *name, uid_t uid, pid_t *pid, uint64_
 
 /* ---- listing ------------------------------------------------------------ */
 
-char **pin_list_names(int dirfd, int *r)
+static int cmp_str(const void *a, const void *b)
 {
-	_cleanup_close_ int fd = openat(dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	struct fs_dirnames d;
-	*r = fd < 0 ? -errno : fs_dirnames_read(fd, LIST_MAX_BYTES, &d);
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* The pin names in the directory listed on fd (a view without submounts,
+ * so that a pin's own file is seen) whose file is a regular file of uid. */
+static char **own_pins(int fd, uid_t uid, int *r)
+{
+	DIR *d = fdopendir(fd);
+	if (!d) {
+		*r = -errno;
+		close(fd);
+		return NULL;
+	}
+	char **v = xcalloc(1, sizeof *v);
+	size_t n = 0;
+	struct dirent *de;
+	errno = 0;
+	while ((de = readdir(d))) {
+		struct stat st;
+		if (!pin_name_valid(de->d_name) ||
+		    fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0 ||
+		    !S_ISREG(st.st_mode) || st.st_uid != uid)
+			continue;
+		v = gw_strv_push(v, de->d_name);
+		n++;
+		errno = 0;
+	}
+	*r = errno ? -errno : 0;
+	closedir(d);
+	if (*r < 0) {
+		gw_strv_free(v);
+		return NULL;
+	}
+	qsort(v, n, sizeof *v, cmp_str);
+	return v;
+}
+
+char **pin_list_names(int dirfd, uid_t uid, int *r)
+{
+	if (privs_raise() < 0) {
+		*r = -errno;
+		return NULL;
+	}
+	int clone = (int)syscall(SYS_open_tree, dirfd, "",
+				 OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_EMPTY_PATH);
+	*r = clone < 0 ? -errno : 0;
+	privs_lower();
 	if (*r < 0)
 		return NULL;
-	char **v = xcalloc(1, sizeof *v);
-	for (size_t i = 0; i < d.n; i++)
-		if (pin_name_valid(d.sorted[i]))
-			v = gw_strv_push(v, d.sorted[i]);
-	fs_dirnames_free(&d);
-	return v;
+	int fd = openat(clone, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	*r = fd < 0 ? -errno : 0;
+	close(clone);
+	return fd < 0 ? NULL : own_pins(fd, uid, r);
 }

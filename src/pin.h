@@ -23,9 +23,10 @@
  * made without its submounts (open_tree without AT_RECURSIVE): there the
  * name is the plain file again.  Only its creator owns it, nobody else can
  * replace it (sticky directory; a mount point cannot be renamed or
- * removed), and the helper mounts only on files it has just created for
- * the caller; so "the file under the mount is mine" means "I made this
- * pin".
+ * removed in the mount namespace it is in: pin_mount() checks that the
+ * mount is at the pin's name), and the helper mounts only on files it has
+ * just created for the caller; so "the file under the mount is mine"
+ * means "I made this pin".
  *
  * Functions that need CAP_SYS_ADMIN (mounting, unmounting, the clone)
  * raise the helper's capabilities for that one call (privs.h). */
@@ -64,9 +65,11 @@ int pin_dir_open(bool create, struct gw_error *err);
  * or -errno with err set. */
 int pin_file_create(int dirfd, char *name, struct gw_error *err);
 
-/* Mount the namespace file nsfd (nsfs) on the pin file pinfd.  0 or
- * -errno with err set. */
-int pin_mount(int nsfd, int pinfd, struct gw_error *err);
+/* Mount the namespace file nsfd (nsfs) on the pin file pinfd, which is
+ * `name` in the directory, and check that it is there; when the caller
+ * moved the file meanwhile, the mount is undone (-EBUSY).  0 or -errno
+ * with err set. */
+int pin_mount(int dirfd, const char *name, int nsfd, int pinfd, struct gw_error *err);
 
 /* lstat() of the file `name` under any mount on it (see above).  0 or
  * -errno (-ENOENT: no such entry). */
@@ -98,8 +101,9 @@ int pin_unmount(int dirfd, const char *name);
  * Returns its fd, or -errno (-EADDRINUSE: something is at that name). */
 int pin_sock_listen(int dirfd, const char *name);
 
-/* Remove the pin file and its sidecars; a missing one is not an error.
- * Returns 0, or the first -errno (-EPERM: another user's file). */
+/* Remove the pin file and its sidecars; a missing one is not an error,
+ * nor a sidecar name another user took (left alone).  Returns 0, or the
+ * first -errno (-EPERM: the pin name is another user's file). */
 int pin_remove_files(int dirfd, const char *name);
 
 /* Write the sidecar NAME.pid (new file, 0600).  0 or -errno. */
@@ -113,6 +117,8 @@ int pin_sidecar_read(int dirfd, const char *name, uid_t uid, pid_t *pid, uint64_
 /* Parse sidecar text: "PID STARTTIME\n", decimal, PID > 0.  0 or -EINVAL. */
 int pin_sidecar_parse(const char *text, pid_t *pid, uint64_t *start);
 
-/* The pin names in the directory (sorted; caller frees with
- * gw_strv_free()), or NULL with *r set to -errno. */
-char **pin_list_names(int dirfd, int *r);
+/* The names of user uid's pins in the directory: pin names whose file
+ * (under any mount) is a regular file of uid.  Sorted; the caller frees
+ * with gw_strv_free().  NULL with *r set to -errno on failure.  Others'
+ * files cost a lookup each but no memory. */
+char **pin_list_names(int dirfd, uid_t uid, int *r);

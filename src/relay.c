@@ -473,6 +473,21 @@ void relay_stop(struct gw_relay_set *rs)
 	free(rs);
 }
 
+int relay_listen_loopback6(uint16_t port)
+{
+	_cleanup_close_ int s = socket(AF_INET6, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (s < 0)
+		return -errno;
+	int one = 1;
+	(void)setsockopt(s, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+	(void)setsockopt(s, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof one);
+	struct sockaddr_in6 sa = { .sin6_family = AF_INET6, .sin6_port = htons(port),
+				   .sin6_addr = IN6ADDR_LOOPBACK_INIT };
+	if (bind(s, (struct sockaddr *)&sa, sizeof sa) < 0 || listen(s, 128) < 0)
+		return -errno;
+	return steal_fd(&s);
+}
+
 int relay_listen_loopback(uint16_t port)
 {
 	_cleanup_close_ int s = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);

@@ -52,3 +52,7 @@ void relay_stop(struct gw_relay_set *rs);
 /* A non-blocking TCP socket listening on 127.0.0.1:port, in the calling
  * thread's network namespace.  Returns the fd or -errno. */
 int relay_listen_loopback(uint16_t port);
+
+/* The same on [::1]:port (IPv6 only).  -EADDRNOTAVAIL or -EAFNOSUPPORT
+ * when the host has no IPv6 loopback. */
+int relay_listen_loopback6(uint16_t port);

@@ -44,6 +44,8 @@ it_cleanup() {
 		rm -f "$p" "$p.pid" "$p.sock"
 	done
 	[ -n "${SLEEPER:-}" ] && kill "$SLEEPER" 2>/dev/null
+	pkill -x -u "$U_UID" pin-mover
+	for p in /run/greywall/moved-*; do umount -l "$p" 2>/dev/null; rm -f "$p"; done
 }
 
 mkdir -p "$T/bin" "$T/www" "$T/conf" "$T/ws/sub" "$T/home" "$T/tmpfiles"
@@ -150,6 +152,8 @@ ns=$(printf '%s\n' "$out" | sed -n 5p)
 printf '%s\n' "$out" | grep -qx "links $LINKS" && t_ok "...with only: $LINKS" || t_not_ok "links" "$out"
 expect_out "the helper next to greywall is found without --netns-helper" "^ok$" gwn -- echo ok
 expect_out "the pin's namespace reuses TIME_WAIT ports" "^1$" gwn -- cat /proc/sys/net/ipv4/tcp_tw_reuse
+expect_out "exec's command keeps the caller's umask" "^0022$" \
+	as_user sh -c 'umask 022; exec "$0" exec --netns "$1" -- sh -c umask' "$H" "$PIN"
 expect_out "--netns-helper names it explicitly" "^ok$" \
 	as_user "$GW" --no-bwrap --netns "$PIN" --netns-helper "$H" -- echo ok
 expect_out "curl reaches an allowed name through the pin's proxy" "hello-from-test-server" \
@@ -237,6 +241,17 @@ mounted "$PIN2" && [ -d "/proc/$D2" ] && t_ok "...which left it mounted, its dae
 	t_not_ok "other user's pin after the attempts" "$(grep greywall /proc/self/mountinfo)"
 expect_out "list shows only one's own pins" "^$PIN running" as_user "$H" list
 as_user "$H" list | grep -q "${PIN2##*/}" && t_not_ok "list hides others' pins" "" || t_ok "list hides others' pins"
+# Another member of the group fills the directory (more than 4 MiB of
+# names, 2,000 of them pin names): list and gc still see one's own pins.
+as_user2 python3 -c "
+import os
+for i in range(2000):
+    open('/run/greywall/ns-%032x' % (0xf00d0000 + i), 'w').close()
+for i in range(20000):
+    open('/run/greywall/junk-%05d-' % i + 'x' * 230, 'w').close()"
+expect_out "list works in a directory another user filled" "^$PIN running" as_user "$H" list
+expect "...and so does gc" 0 as_user "$H" gc
+find /run/greywall -maxdepth 1 \( -name 'junk-*' -o -name 'ns-000000000000000000000000f00d*' \) -delete
 # A pin replaced between validation and use: the user swaps a name of
 # theirs, as fast as rename(2) goes, between a plain file of their own
 # (which passes the owner check) and symlinks to the other user's pin and
@@ -268,6 +283,36 @@ wait "$racer"
 	t_not_ok "pin replaced during validation" "entered $entered refused $refused (other ns $NS2)" "$out"
 rm -f "$X" "$X.l" "$X.f"
 expect "the other user destroys it" 0 as_user2 "$H" destroy "$PIN2"
+
+# The pin renamed between its creation and its mount (the file is the
+# user's until it is a mount point): the mount would follow it to a name
+# no pin command looks at.  create must undo it and fail, every time.
+install -m 755 "$HELPERS/pin-mover" "$T/bin/"
+leaks="" made=0 refused=0
+for attempt in 1 2 3 4; do
+	as_user "$T/bin/pin-mover" /run/greywall 20 >"$T/mover.out" 2>&1 &
+	mover=$!
+	for i in $(seq 1 100); do grep -q watching "$T/mover.out" && break; sleep 0.02; done
+	out=$(as_user "$H" create --proxy "socks5://127.0.0.1:$UP_PORT" 2>&1) && rc=0 || rc=$?
+	pkill -x -u "$U_UID" pin-mover
+	wait "$mover" 2>/dev/null
+	if [ "$rc" = 0 ]; then
+		# The mover lost the race: the pin must be where it was printed.
+		PINS+=("$out")
+		mounted "$out" && made=$((made + 1)) || leaks="$leaks printed $out but it is not mounted;"
+		as_user "$H" destroy "$out" >/dev/null 2>&1
+	elif printf '%s' "$out" | grep -q "was moved while it was being mounted"; then
+		refused=$((refused + 1))
+	else
+		leaks="$leaks create failed otherwise: $out;"
+	fi
+	grep " /run/greywall/moved-" /proc/self/mountinfo >/dev/null &&
+		leaks="$leaks a mount at $(grep -o " /run/greywall/moved-[^ ]*" /proc/self/mountinfo | head -1);"
+	for m in /run/greywall/moved-*; do umount -l "$m" 2>/dev/null; rm -f "$m"; done
+done
+[ -z "$leaks" ] && [ "$refused" -ge 1 ] &&
+	t_ok "a pin renamed before its mount: create undoes the mount and fails ($refused of 4; $made won by create)" ||
+	t_not_ok "pin renamed before its mount" "refused $refused made $made;$leaks"
 
 # Wrong capabilities: copies of the helper the user may run.
 for c in none "cap_net_admin+ep" "cap_net_admin,cap_sys_admin,cap_dac_override+ep"; do
@@ -320,6 +365,16 @@ mounted "$PIN" && t_not_ok "...and still removes the pin" "" || t_ok "...and sti
 rm -f "$PIN.pid"
 kill "$D" 2>/dev/null
 
+# Another member takes the bridge socket's name of a pin without a bridge:
+# destroy still succeeds, and leaves that file (not the pin's) alone.
+PIN=$(as_user "$H" create --proxy "socks5://127.0.0.1:$UP_PORT" 2>&1)
+PINS+=("$PIN")
+as_user2 touch "$PIN.sock"
+expect "a sidecar name taken by another user does not make destroy fail" 0 as_user "$H" destroy "$PIN"
+! mounted "$PIN" && [ ! -e "$PIN" ] && [ "$(stat -c %U "$PIN.sock")" = gwtest2 ] &&
+	t_ok "...the pin is gone, the other user's file left alone" || t_not_ok "squatted sidecar" "$(ls -l "$PIN"*)"
+rm -f "$PIN.sock"
+
 # A crafted PATH: nothing the helper runs is looked up there (the original
 # ran ip, socat and tun2socks from the caller's PATH with its capabilities).
 mkdir -p "$T/evil"
@@ -339,7 +394,7 @@ fi
 # ===== --bridge-port =============================================================
 BP=$(free_port)
 expect_fail_out "--bridge-port wants a port" "not a port" as_user "$H" create --proxy "socks5://127.0.0.1:$UP_PORT" --bridge-port 0
-PIN=$(as_user "$H" create --proxy "socks5://127.0.0.1:$UP_PORT" --bridge-port "$BP" 2>&1)
+PIN=$(as_user "$H" create --proxy "socks5://gw:s3cr3t-pw@127.0.0.1:$UP_PORT" --bridge-port "$BP" 2>&1)
 PINS+=("$PIN")
 D=$(daemon_of "$PIN")
 K=$(pgrep -P 1 -u "$U_UID" -x greywall-bridge | while read -r k; do
@@ -347,6 +402,14 @@ K=$(pgrep -P 1 -u "$U_UID" -x greywall-bridge | while read -r k; do
 kstat=$(grep -E '^(CapPrm|CapEff|NoNewPrivs)' "/proc/$K/status" 2>&1 | tr -s '\t ' ' ' | tr '\n' ';')
 [ -n "$K" ] && [ "$kstat" = "CapPrm: 0000000000000000;CapEff: 0000000000000000;NoNewPrivs: 1;" ] &&
 	t_ok "the bridge keeper in the namespace has no capability, no_new_privs" || t_not_ok "bridge keeper" "'$K' $kstat"
+cmdlines=$(tr '\0' ' ' <"/proc/$D/cmdline"; echo; tr '\0' ' ' <"/proc/$K/cmdline")
+if printf '%s' "$cmdlines" | grep -q "s3cr3t"; then
+	t_not_ok "the proxy's credentials do not show in the daemons' command lines" "$cmdlines"
+elif printf '%s' "$cmdlines" | grep -q -- "--proxy socks5://\*\**@127.0.0.1"; then
+	t_ok "the proxy's credentials do not show in the daemons' command lines"
+else
+	t_not_ok "daemon command lines" "$cmdlines"
+fi
 echo "bridged-hello" >"$T/ws/sub/b.txt"
 chown "$U_UID" "$T/ws/sub/b.txt"
 rm -f "$T/ws/sub/ready"
@@ -360,6 +423,9 @@ bg=$!
 for i in $(seq 1 100); do [ -s "$T/ws/sub/ready" ] && break; sleep 0.05; done
 expect_out "a host client of the pin's owner reaches the command's server through --bridge-port" \
 	"^bridged-hello$" as_user "${CURL[@]}" "http://127.0.0.1:$BP/b.txt"
+expect_out "...and at [::1], where localhost may lead" "^bridged-hello$" \
+	as_user "${CURL[@]}" -g "http://[::1]:$BP/b.txt"
+expect_fail_out "...which another user cannot use either" "" as_user2 "${CURL[@]}" -g "http://[::1]:$BP/b.txt"
 expect_out "...and through the pin's Unix socket" "^bridged-hello$" \
 	as_user "${CURL[@]}" --unix-socket "$PIN.sock" "http://bridge/b.txt"
 st=$(stat -c '%F %U %a' "$PIN.sock" 2>&1)
