@@ -370,6 +370,10 @@ static int cmd_create(int argc, char **argv)
 	if (r == 0 && (r = capd_go(ctl)) < 0)
 		gw_error_set(&err, r, "the capture daemon is gone: %s", strerror(-r));
 	if (r < 0) {
+		/* Closed first: a daemon still waiting for the go-ahead exits
+		 * at once instead of at the end of its wait. */
+		gw_close_fd(ctl);
+		ctl = -1;
 		abort_create(dirfd, name, pidfd);
 		die_err(&err);
 	}
