@@ -473,31 +473,30 @@ void relay_stop(struct gw_relay_set *rs)
 	free(rs);
 }
 
-int relay_listen_loopback6(uint16_t port)
+static int listen_on(const struct sockaddr *sa, socklen_t len)
 {
-	_cleanup_close_ int s = socket(AF_INET6, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	_cleanup_close_ int s = socket(sa->sa_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (s < 0)
 		return -errno;
 	int one = 1;
 	(void)setsockopt(s, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-	(void)setsockopt(s, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof one);
-	struct sockaddr_in6 sa = { .sin6_family = AF_INET6, .sin6_port = htons(port),
-				   .sin6_addr = IN6ADDR_LOOPBACK_INIT };
-	if (bind(s, (struct sockaddr *)&sa, sizeof sa) < 0 || listen(s, 128) < 0)
+	if (sa->sa_family == AF_INET6)
+		(void)setsockopt(s, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof one);
+	if (bind(s, sa, len) < 0 || listen(s, 128) < 0)
 		return -errno;
 	return steal_fd(&s);
 }
 
+int relay_listen_loopback6(uint16_t port)
+{
+	struct sockaddr_in6 sa = { .sin6_family = AF_INET6, .sin6_port = htons(port),
+				   .sin6_addr = IN6ADDR_LOOPBACK_INIT };
+	return listen_on((struct sockaddr *)&sa, sizeof sa);
+}
+
 int relay_listen_loopback(uint16_t port)
 {
-	_cleanup_close_ int s = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	if (s < 0)
-		return -errno;
-	int one = 1;
-	(void)setsockopt(s, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
 	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons(port),
 				  .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
-	if (bind(s, (struct sockaddr *)&sa, sizeof sa) < 0 || listen(s, 128) < 0)
-		return -errno;
-	return steal_fd(&s);
+	return listen_on((struct sockaddr *)&sa, sizeof sa);
 }
