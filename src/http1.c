@@ -150,7 +150,30 @@ static void copy_value(char *dst, size_t cap, const uint8_t *v, size_t n)
 
 struct seen {
 	bool host, te, cl;
+	bool upgrade;      /* an Upgrade header with a value */
+	bool conn_upgrade; /* "upgrade" among the Connection options */
 };
+
+/* Whether the comma-separated list v[0..n) holds the token tok (any case,
+ * optional whitespace around the elements). */
+static bool list_has(const uint8_t *v, size_t n, const char *tok)
+{
+	size_t i = 0;
+	while (i < n) {
+		size_t start = i;
+		while (i < n && v[i] != ',')
+			i++;
+		size_t a = start, b = i;
+		while (a < b && (v[a] == ' ' || v[a] == '\t'))
+			a++;
+		while (b > a && (v[b - 1] == ' ' || v[b - 1] == '\t'))
+			b--;
+		if (span_eq(v + a, b - a, tok))
+			return true;
+		i++; /* past the comma */
+	}
+	return false;
+}
 
 static int parse_content_length(const uint8_t *v, size_t n, struct gw_http_head *h, struct seen *s)
 {
@@ -210,6 +233,10 @@ static int parse_header(const uint8_t *buf, size_t off, size_t n, struct gw_http
 	} else if (span_eq(l, c, "proxy-authorization")) {
 		h->proxy_auth_off = off + vs;
 		h->proxy_auth_len = vn;
+	} else if (span_eq(l, c, "upgrade")) {
+		s->upgrade = s->upgrade || vn > 0;
+	} else if (span_eq(l, c, "connection")) {
+		s->conn_upgrade = s->conn_upgrade || list_has(v, vn, "upgrade");
 	}
 	return 0;
 }
@@ -262,6 +289,8 @@ int http1_parse_head(const uint8_t *buf, size_t len, struct gw_http_head *h)
 	 * chunks for the next request (RFC 9112, 6.1). */
 	if ((s.te && s.cl) || (s.te && h->minor == 0) || (h->minor == 1 && !s.host))
 		return -EPROTO;
+	/* HTTP/1.0 has no protocol upgrade (RFC 9110, 7.8). */
+	h->upgrade = s.upgrade && s.conn_upgrade && h->minor == 1;
 	return (int)h->head_len;
 }
 

@@ -45,6 +45,10 @@ struct gw_http_head {
 	bool chunked;                /* Transfer-Encoding: chunked */
 	bool has_length;
 	uint64_t content_length;
+	/* Upgrade with "upgrade" in Connection, in HTTP/1.1: the client asks
+	 * to switch protocols; after a 101 answer, what follows on the
+	 * connection is no longer HTTP. */
+	bool upgrade;
 	/* Proxy-Authorization value, as offset and length in the head. */
 	size_t proxy_auth_off, proxy_auth_len;
 	size_t head_len;             /* through the empty line */

@@ -49,6 +49,7 @@ struct half {
 	 * so nothing is missed), which saves a read that would fail with
 	 * EAGAIN on every small exchange. */
 	bool drained;
+	bool moved;      /* a byte has been read */
 	bool want_in, want_out;
 };
 
@@ -94,6 +95,15 @@ struct conn {
 	bool copying;                 /* client->server goes through hs, not splice */
 	size_t frame_pos;             /* hs[hs_off, frame_pos) approved to send */
 	struct gw_http_framer framer;
+	/* Protocol upgrade (WebSocket over ws://): the first request asked
+	 * for one, and the client's next bytes wait for the server's answer,
+	 * whose status line is read here (and passed on) before any other
+	 * byte from the server.  A 101 ends the framing. */
+	unsigned n_heads;             /* request heads framed so far */
+	bool upgrade_asked;           /* the request being framed asks */
+	bool await_status;            /* the request is complete: waiting */
+	uint8_t status[13];           /* "HTTP/1.1 101 " */
+	uint8_t status_len, status_sent;
 
 	struct gw_socks5_srv socks;
 	struct gw_socks5_cli ucli;

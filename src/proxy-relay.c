@@ -11,7 +11,10 @@
  * Client bytes take a slower, copying path while they must be looked at:
  * the first flight (TLS ClientHello or HTTP request head), and in plain
  * HTTP every request head (framed by http1.h), whose Host must name the
- * connection's host too. */
+ * connection's host too.  When the first request asks for a protocol
+ * upgrade, the client's next bytes wait for the server's status line:
+ * after a 101 the connection carries another protocol and is spliced
+ * both ways; after anything else it stays HTTP. */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
 #endif
@@ -149,7 +152,7 @@ static int check_first_flight(struct conn *c)
  * refused (connection gone). */
 static int frame_pending(struct conn *c)
 {
-	while (c->frame_pos < c->hs_len && !c->framer_done) {
+	while (c->frame_pos < c->hs_len && !c->framer_done && !c->await_status) {
 		struct gw_http_event ev;
 		int r = http1_framer_feed(&c->framer, c->hs + c->frame_pos, c->hs_len - c->frame_pos, &ev);
 		if (r < 0) {
@@ -167,10 +170,19 @@ static int frame_pending(struct conn *c)
 			}
 			if (check_http_head(c, &ev.head) < 0)
 				return -1;
+			/* Only the first request: the first bytes the server
+			 * sends are then its answer to that one. */
+			c->upgrade_asked = ev.head.upgrade && ++c->n_heads == 1;
 		}
 		c->frame_pos += ev.len;
 		if (ev.end && c->http_forward)
 			c->framer_done = true;
+		if (ev.end && c->upgrade_asked) {
+			/* A server that spoke first has not answered this
+			 * request with its first bytes: no upgrade then. */
+			c->upgrade_asked = false;
+			c->await_status = !c->u2c.moved;
+		}
 	}
 	return 0;
 }
@@ -327,6 +339,8 @@ static int pump_copy(struct conn *c)
 			return 0;
 		if (c->framer_done)
 			return drain_client(c);
+		if (c->await_status)
+			return 0; /* the client is not read until the server answers */
 		if (c->c2u.drained) {
 			c->c2u.want_in = true;
 			return 0;
@@ -343,6 +357,60 @@ static int pump_copy(struct conn *c)
 	}
 	c->c2u.want_in = true;
 	return 0;
+}
+
+/* ---- a protocol upgrade ---- */
+
+/* The server's first bytes, up to the status code and the space after
+ * it, read and passed on to the client.  1 when the answer is known (the
+ * framing then ends after a 101, and goes on otherwise), 0 waiting, -1
+ * connection gone. */
+static int read_status(struct conn *c)
+{
+	bool eof = false;
+	while (c->status_len < sizeof c->status && !eof) {
+		ssize_t n = recv(c->up.fd, c->status + c->status_len,
+				 sizeof c->status - c->status_len, 0);
+		if (n < 0 && errno == EAGAIN) {
+			c->u2c.want_in = true;
+			break;
+		}
+		if (n < 0) {
+			conn_close(c);
+			return -1;
+		}
+		eof = n == 0;
+		c->status_len += (uint8_t)n;
+	}
+	while (c->status_sent < c->status_len) {
+		ssize_t n = send(c->cli.fd, c->status + c->status_sent,
+				 (size_t)(c->status_len - c->status_sent), MSG_NOSIGNAL | MSG_DONTWAIT);
+		if (n < 0 && errno == EAGAIN) {
+			c->u2c.want_out = true;
+			return 0;
+		}
+		if (n < 0) {
+			conn_close(c);
+			return -1;
+		}
+		c->status_sent += (uint8_t)n;
+	}
+	if (c->status_len < sizeof c->status && !eof)
+		return 0;
+	c->await_status = false;
+	c->c2u.drained = false;
+	bool switched = c->status_len == sizeof c->status &&
+			memcmp(c->status, "HTTP/1.1 101", 12) == 0 &&
+			(c->status[12] == ' ' || c->status[12] == '\r');
+	if (switched) {
+		/* Another protocol from here on, which the server accepted:
+		 * what the client sent after the request goes as it is. */
+		c->framed = false;
+		c->frame_pos = c->hs_len;
+		return 1;
+	}
+	/* Still HTTP: the client's next bytes must be requests. */
+	return frame_pending(c) < 0 ? -1 : 1;
 }
 
 /* ---- splicing ---- */
@@ -401,6 +469,7 @@ static int splice_pump(struct half *h, int from, int to, bool last)
 			return -errno;
 		}
 		h->inpipe += (size_t)n;
+		h->moved = true;
 		h->drained = (size_t)n < want;
 	}
 	h->want_in = true; /* more may be there: epoll will say */
@@ -428,6 +497,19 @@ static void pump(struct conn *c, bool do_c2u, bool do_u2c)
 		}
 		if (r == 0) {
 			c->u2c.want_out = true;
+		} else if (c->await_status) {
+			r = read_status(c);
+			if (r < 0)
+				return;
+			if (r == 1) {
+				/* The client's direction resumes, and the rest of
+				 * the server's is spliced. */
+				do_c2u = true;
+				if (splice_pump(&c->u2c, c->up.fd, c->cli.fd, over(&c->c2u)) < 0) {
+					conn_close(c);
+					return;
+				}
+			}
 		} else if (splice_pump(&c->u2c, c->up.fd, c->cli.fd, over(&c->c2u)) < 0) {
 			conn_close(c);
 			return;

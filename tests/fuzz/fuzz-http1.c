@@ -6,7 +6,7 @@
  *     <= len and <= GW_HTTP_HEAD_MAX, with every offset and length inside
  *     the head, strings terminated, and the promised invariants (a port
  *     for absolute and authority forms, Host in HTTP/1.1, never both
- *     chunked and a length, chunked only in HTTP/1.1);
+ *     chunked and a length, chunked and upgrades only in HTTP/1.1);
  *   - an answer once given does not change with more bytes (prefixes and
  *     appended bytes);
  *   - the origin-form rewrite of an absolute-form head parses again as an
@@ -90,6 +90,8 @@ static void check_head(const uint8_t *p, size_t n, int r, const struct gw_http_h
 		fail("chunked with a length, or in HTTP/1.0", n);
 	if (!h->has_length && h->content_length)
 		fail("a length without has_length", n);
+	if (h->upgrade && h->minor != 1)
+		fail("an upgrade outside HTTP/1.1", n);
 	if (h->proxy_auth_len && (h->proxy_auth_off < h->line_end ||
 				  h->proxy_auth_off + h->proxy_auth_len > hl - 4))
 		fail("Proxy-Authorization outside the fields", n);

@@ -135,6 +135,18 @@ expect_out "keep-alive requests for the same host all pass" "^ok 2 responses" \
 	gw -- python3 "$T/bin/netprobe.py" http allowed.test "$HTTP_PORT" allowed.test "allowed.test:$HTTP_PORT"
 expect_out "a client that sends a few letters and waits is answered (not held to judge HTTP)" "^ok" \
 	gw -- python3 "$T/bin/netprobe.py" short allowed.test "$ECHO_PORT"
+# WebSocket over ws:// and its kin: after the server's 101, the bytes are
+# another protocol and pass as they are; without a 101 they must be HTTP.
+expect_out "an HTTP upgrade the server accepts (101) carries the new protocol's bytes" "^ok 101 echoed" \
+	gw -- python3 "$T/bin/netprobe.py" upgrade allowed.test "$HTTP_PORT" /ws-yes allowed.test
+expect_out "...also when the client sends them before the answer (held until the 101)" "^ok 101 echoed" \
+	gw -- python3 "$T/bin/netprobe.py" upgrade allowed.test "$HTTP_PORT" /ws-yes allowed.test eager
+expect_out "an upgrade the server refuses (200): the next bytes must be HTTP, and are cut off" "^refused after 200" \
+	gw -- python3 "$T/bin/netprobe.py" upgrade allowed.test "$HTTP_PORT" /ws-no allowed.test
+expect_out "...also when sent before the answer" "^refused" \
+	gw -- python3 "$T/bin/netprobe.py" upgrade allowed.test "$HTTP_PORT" /ws-no allowed.test eager
+expect_out "an upgrade request naming another host is cut off" "^refused" \
+	gw -- python3 "$T/bin/netprobe.py" upgrade allowed.test "$HTTP_PORT" /ws-yes other.test
 expect_out "a client that sends a few letters and ends its stream gets the answer" "^ok" \
 	gw -- python3 "$T/bin/netprobe.py" eof allowed.test "$ECHO_PORT"
 expect_out "a request after an empty line sent on its own is checked too" "^refused 0 responses" \
@@ -237,6 +249,10 @@ else
 		gwns -- python3 "$T/bin/netprobe.py" eof-direct allowed.test "$ECHO_PORT"
 	expect_out "capture: plain HTTP whose Host names another host is cut off" "^refused" \
 		gwns -- python3 "$T/bin/netprobe.py" http-direct allowed.test "$HTTP_PORT" other.test
+	expect_out "capture: an HTTP upgrade (ws://) the server accepts carries the new protocol" "^ok 101 echoed" \
+		gwns -- python3 "$T/bin/netprobe.py" upgrade-direct allowed.test "$HTTP_PORT" /ws-yes allowed.test eager
+	expect_out "capture: without the 101, the bytes after it must be HTTP" "^refused" \
+		gwns -- python3 "$T/bin/netprobe.py" upgrade-direct allowed.test "$HTTP_PORT" /ws-no allowed.test
 	expect_out "capture: DNS to 8.8.8.8 is answered by greywall: NXDOMAIN for a denied name" "^ok rcode 3" \
 		gwns -- python3 "$T/bin/netprobe.py" dns 8.8.8.8 denied.test
 	expect_out "capture: DNS over TCP to a hard-coded resolver too" "^ok rcode 3" \

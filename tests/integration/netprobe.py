@@ -17,6 +17,9 @@ usage:
   netprobe.py http-split NAME PORT HOST   an empty line, a pause, then a GET
   netprobe.py short[-direct] NAME PORT    "ab", wait for the echo, "c d", wait
   netprobe.py eof[-direct] NAME PORT      "ab" and the end of the stream
+  netprobe.py upgrade[-direct] NAME PORT PATH HOST [eager]
+                                          an HTTP upgrade request, then binary
+                                          bytes, echoed after a 101
   netprobe.py dns SERVER NAME [tcp]      one A query; prints the rcode
   netprobe.py greet HOST PORT             SOCKS5 greeting offering only
                                           "no authentication"
@@ -144,6 +147,31 @@ def probe_eof(name, port, connect=socks_connect):
     return "ok" if out == b"ab" else "refused: %r %s" % (out, err)
 
 
+def probe_upgrade(name, port, path, host, eager="", connect=socks_connect):
+    """An HTTP/1.1 upgrade request, then binary bytes of "another
+    protocol" (with eager, in the same write as the request, before the
+    answer), which must come back echoed after a 101."""
+    s = connect(name, int(port))
+    req = (b"GET %s HTTP/1.1\r\nHost: %s\r\nUpgrade: test\r\n"
+           b"Connection: Upgrade\r\n\r\n" % (path.encode(), host.encode()))
+    frame = b"\x81\x05\x00\xffno http here\n"
+    s.sendall(req + frame if eager else req)
+    head = b""
+    while b"\r\n\r\n" not in head:
+        chunk = s.recv(1)
+        if not chunk:
+            return "refused: end of stream after %r" % head
+        head += chunk
+    status = head.split(b" ")[1].decode()
+    if not eager:
+        s.sendall(frame)
+    try:
+        got = recv_exact(s, len(frame))
+    except Exception as e:  # noqa: BLE001 - the probe's answer
+        return "refused after %s: %r" % (status, e)
+    return ("ok %s echoed" % status) if got == frame else "refused: %r" % got
+
+
 def probe_cic(name, port, inner):
     host, pport, user, pw = proxy("HTTP_PROXY")
     import base64
@@ -266,7 +294,9 @@ def main():
           "short": probe_short, "short-direct": lambda *a: probe_short(*a, connect=direct_connect),
           "eof": probe_eof, "eof-direct": lambda *a: probe_eof(*a, connect=direct_connect),
           "tls-direct": lambda *a: probe_tls(*a, connect=direct_connect),
-          "http-direct": lambda *a: probe_http(*a, connect=direct_connect)}[cmd]
+          "http-direct": lambda *a: probe_http(*a, connect=direct_connect),
+          "upgrade": probe_upgrade,
+          "upgrade-direct": lambda *a: probe_upgrade(*a, connect=direct_connect)}[cmd]
     try:
         print(fn(*args))
     except Exception as e:  # noqa: BLE001 - the probe's answer

@@ -4,7 +4,9 @@
 usage: netserv.py DIR
 
 Serves DIR/www over HTTP and HTTPS (certificate DIR/cert.pem, made by the
-caller), and echoes on a third port.  Writes "HTTP HTTPS ECHO" ports to
+caller), and echoes on a third port.  GET /ws-yes with an Upgrade header
+is answered 101 and then echoed byte for byte; GET /ws-no gets an empty
+200 (an upgrade refused).  Writes "HTTP HTTPS ECHO" ports to
 DIR/ports once everything listens.  Runs until killed; every connection
 has a 30 s timeout so a stuck client cannot keep it busy.
 """
@@ -28,6 +30,30 @@ class Quiet(http.server.SimpleHTTPRequestHandler):
     def setup(self):
         self.request.settimeout(30)
         super().setup()
+
+    def do_GET(self):
+        """/ws-yes with Upgrade: 101, then every byte echoed (another
+        protocol); /ws-no: an empty 200, the connection stays HTTP."""
+        if self.path == "/ws-yes" and self.headers.get("Upgrade"):
+            self.send_response(101)
+            self.send_header("Upgrade", self.headers["Upgrade"])
+            self.send_header("Connection", "Upgrade")
+            self.end_headers()
+            self.wfile.flush()
+            while True:
+                data = self.rfile.read1(65536)
+                if not data:
+                    break
+                self.wfile.write(data)
+                self.wfile.flush()
+            self.close_connection = True
+            return
+        if self.path == "/ws-no":
+            self.send_response(200)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+            return
+        super().do_GET()
 
 
 class Echo(socketserver.BaseRequestHandler):

@@ -465,6 +465,34 @@ TEST(proxy_authorization)
 	ASSERT_EQ(0, h.proxy_auth_len);
 }
 
+/* An upgrade is asked with both headers, in HTTP/1.1 only; Connection
+ * is a list whose options may come in any case and in several headers. */
+TEST(upgrade)
+{
+	struct gw_http_head h;
+	static const struct {
+		const char *req;
+		bool upgrade;
+	} cases[] = {
+		{ "GET /ws HTTP/1.1\r\nHost: a\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n", true },
+		{ "GET / HTTP/1.1\r\nHost: a\r\nConnection: keep-alive,  UPGRADE \r\nUpgrade: h2c\r\n\r\n",
+		  true },
+		{ "GET / HTTP/1.1\r\nHost: a\r\nConnection: keep-alive\r\nConnection: upgrade\r\n"
+		  "Upgrade: x\r\n\r\n", true },
+		{ "GET / HTTP/1.1\r\nHost: a\r\nUpgrade: websocket\r\n\r\n", false },
+		{ "GET / HTTP/1.1\r\nHost: a\r\nConnection: upgrade\r\n\r\n", false },
+		{ "GET / HTTP/1.1\r\nHost: a\r\nUpgrade:\r\nConnection: upgrade\r\n\r\n", false },
+		{ "GET / HTTP/1.1\r\nHost: a\r\nUpgrade: x\r\nConnection: upgraded, noupgrade\r\n\r\n",
+		  false },
+		{ "GET / HTTP/1.0\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n", false },
+	};
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		expect_accepted((const uint8_t *)cases[i].req, strlen(cases[i].req), &h);
+		if (h.upgrade != cases[i].upgrade)
+			TAP_FAIL("upgrade %d for \"%s\"", h.upgrade, cases[i].req);
+	}
+}
+
 TEST(head_size)
 {
 	static uint8_t big[GW_HTTP_HEAD_MAX + 64];
@@ -1090,6 +1118,7 @@ int main(void)
 	RUN(body_length);
 	RUN(transfer_encoding);
 	RUN(proxy_authorization);
+	RUN(upgrade);
 	RUN(head_size);
 	RUN(origin_head_captured);
 	RUN(origin_head_rules);
