@@ -1,8 +1,11 @@
 /* probe.c: see features.h. */
 #include "probe.h"
 
+#include <endian.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
+#include <linux/capability.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -10,6 +13,7 @@
 #include <sys/mman.h>
 #include <sys/ptrace.h>
 #include <sys/utsname.h>
+#include <sys/xattr.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -18,6 +22,7 @@
 #include "landlock.h"
 #include "netns.h"
 #include "nsrun.h"
+#include "pin.h"
 #include "seccomp-filter.h"
 
 /* Run fn in a child; true when it exits 0.  Probes are irreversible
@@ -194,6 +199,85 @@ void features_print_version(FILE *out)
 	fprintf(out, "  Commit:  %s\n", GW_COMMIT);
 }
 
+/* ---- greywall-netns-helper (for --netns) ---- */
+
+#define HELPER_CAPS ((1ull << CAP_NET_ADMIN) | (1ull << CAP_SYS_ADMIN))
+
+/* The file capabilities of path, from its security.capability attribute:
+ * 0 with the permitted set and the effective flag, -ENODATA when it has
+ * none, or another -errno. */
+static int file_caps(const char *path, uint64_t *permitted, bool *effective)
+{
+	struct vfs_ns_cap_data d = { 0 };
+	ssize_t n = getxattr(path, "security.capability", &d, sizeof d);
+	if (n < 0)
+		return -errno;
+	uint32_t rev = le32toh(d.magic_etc) & VFS_CAP_REVISION_MASK;
+	if (n < (ssize_t)XATTR_CAPS_SZ_2 ||
+	    (rev != VFS_CAP_REVISION_2 && rev != VFS_CAP_REVISION_3))
+		return -EINVAL;
+	*permitted = le32toh(d.data[0].permitted) | (uint64_t)le32toh(d.data[1].permitted) << 32;
+	*effective = le32toh(d.magic_etc) & VFS_CAP_FLAGS_EFFECTIVE;
+	return 0;
+}
+
+/* Why the helper installed next to greywall cannot serve --netns for the
+ * caller, or NULL when it can; *where gets its path (caller frees). */
+static const char *helper_problem(char **where, char *why, size_t size)
+{
+	_cleanup_free_ char *self = fs_self_exe();
+	char *slash = self ? strrchr(self, '/') : NULL;
+	if (!slash)
+		return "cannot tell where greywall itself is";
+	*slash = '\0';
+	*where = xasprintf("%s/greywall-netns-helper", self);
+	if (access(*where, X_OK) < 0) {
+		if (errno == EACCES)
+			snprintf(why, size, "%s: you may not run it: join its group (usermod -aG "
+				 "greywall USER)", *where);
+		else
+			snprintf(why, size, "optional: %s: %s (make install-helper)", *where,
+				 strerror(errno));
+		return why;
+	}
+	uint64_t perm = 0;
+	bool eff = false;
+	int r = file_caps(*where, &perm, &eff);
+	if (r < 0 || perm != HELPER_CAPS || !eff) {
+		snprintf(why, size, "%s: %s%s; it needs exactly cap_net_admin,cap_sys_admin+ep "
+			 "(make install-helper)", *where,
+			 r == -ENODATA ? "no file capabilities"
+			 : r < 0       ? "its file capabilities cannot be read: "
+				       : "other file capabilities",
+			 r < 0 && r != -ENODATA ? strerror(-r) : "");
+		return why;
+	}
+	struct gw_error err = { 0 };
+	_cleanup_close_ int dir = pin_dir_open(false, &err);
+	if (dir < 0) {
+		snprintf(why, size, "%s", err.msg ? err.msg : strerror(-dir));
+		gw_error_clear(&err);
+		return why;
+	}
+	if (faccessat(dir, ".", W_OK | X_OK, AT_EACCESS) < 0) {
+		snprintf(why, size, PIN_DIR " is not writable for you: pins are made as their "
+			 "owner; join its group (usermod -aG greywall USER)");
+		return why;
+	}
+	return NULL;
+}
+
+static void check_helper(FILE *out)
+{
+	char why[512];
+	_cleanup_free_ char *where = NULL;
+	const char *problem = helper_problem(&where, why, sizeof why);
+	char what[PATH_MAX + 64];
+	snprintf(what, sizeof what, "greywall-netns-helper, for --no-bwrap --netns%s%s",
+		 problem ? "" : ": ", problem ? "" : where);
+	line(out, !problem, what, problem);
+}
+
 int features_check(FILE *out)
 {
 	struct gw_features f;
@@ -212,6 +296,7 @@ int features_check(FILE *out)
 		line(out, f.capture, "traffic capture (nftables NAT redirect, conntrack)", f.capture_why);
 	if (f.userns && f.bwrap)
 		line(out, f.ns_sandbox, "namespace sandbox runs a command", f.ns_why);
+	check_helper(out);
 	bool ok = features_nobwrap_ok(&f);
 	bool ns = features_ns_ok(&f) && ok;
 	fprintf(out, "\n%s\n", ns   ? "greywall can sandbox commands on this machine (default mode and --no-bwrap)."

@@ -151,6 +151,11 @@ ns=$(printf '%s\n' "$out" | sed -n 5p)
 	t_not_ok "command netns" "$out"
 printf '%s\n' "$out" | grep -qx "links $LINKS" && t_ok "...with only: $LINKS" || t_not_ok "links" "$out"
 expect_out "the helper next to greywall is found without --netns-helper" "^ok$" gwn -- echo ok
+expect_out "greywall check reports the helper usable" \
+	"✓ greywall-netns-helper, for --no-bwrap --netns: $T/bin/greywall-netns-helper" as_user "$GW" check
+out=$(cd / && setpriv --reuid="$U_UID" --regid="$U_GID" --clear-groups "$GW" check 2>&1)
+printf '%s' "$out" | grep -q "✗ greywall-netns-helper.*you may not run it: join its group" &&
+	t_ok "...and, to a user outside its group, why it is not" || t_not_ok "check outside the group" "$out"
 expect_out "the pin's namespace reuses TIME_WAIT ports" "^1$" gwn -- cat /proc/sys/net/ipv4/tcp_tw_reuse
 expect_out "exec's command keeps the caller's umask" "^0022$" \
 	as_user sh -c 'umask 022; exec "$0" exec --netns "$1" -- sh -c umask' "$H" "$PIN"
@@ -321,6 +326,15 @@ for c in none "cap_net_admin+ep" "cap_net_admin,cap_sys_admin,cap_dac_override+e
 	expect_fail_out "a helper with capabilities '$c' refuses to run, with the setcap hint" \
 		"setcap cap_net_admin,cap_sys_admin\+ep" as_user "$T/bin/h-copy" list
 done
+# greywall check looks at the helper next to it.
+mkdir -p "$T/chk"
+install -m 755 "$GW_BUILT" "$T/chk/greywall"
+install -m 755 "$HELPER_BUILT" "$T/chk/greywall-netns-helper"
+setcap cap_net_admin+ep "$T/chk/greywall-netns-helper"
+expect_out "greywall check names a helper with the wrong capabilities" \
+	"✗ greywall-netns-helper.*other file capabilities" as_user "$T/chk/greywall" check
+rm -f "$T/chk/greywall-netns-helper"
+expect_out "...and a missing one, as optional" "✗ greywall-netns-helper.*optional" as_user "$T/chk/greywall" check
 install -m 4755 "$HELPER_BUILT" "$T/bin/h-copy"
 expect_fail_out "a setuid-root helper refuses to run" "must not be setuid" as_user "$T/bin/h-copy" list
 rm -f "$T/bin/h-copy"
