@@ -285,6 +285,7 @@ static int unknown_key(struct parse_ctx *c, const struct field *fields, const ch
 
 static int get_string(struct parse_ctx *c, json_object *v, const char *want, const char **out)
 {
+	*out = ""; /* set on failure too: callers may look before checking */
 	if (!json_object_is_type(v, json_type_string))
 		return fail(c, "expected %s, got %s", want, config_json_type_name(v));
 	const char *s = json_object_get_string(v);

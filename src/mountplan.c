@@ -452,7 +452,8 @@ static int plan_denies(struct planner *pl)
 {
 	const struct gw_fs_spec *s = pl->in->spec;
 	struct gw_fs_deny *ds = xcalloc(s->n_denies + 1, sizeof *ds);
-	memcpy(ds, s->denies, s->n_denies * sizeof *ds);
+	if (s->n_denies)
+		memcpy(ds, s->denies, s->n_denies * sizeof *ds);
 	qsort(ds, s->n_denies, sizeof *ds, cmp_deny);
 	int r = 0;
 	for (size_t i = 0; i < s->n_denies && r == 0; i++)

@@ -77,7 +77,7 @@ int privs_init(struct gw_error *err)
 	int r = check_ids(err);
 	if (r < 0)
 		return r;
-	struct capsets now;
+	struct capsets now = { 0 };
 	if ((r = caps_get(&now)) < 0)
 		return gw_error_set(err, r, "capget: %s", strerror(-r));
 	if ((now.perm & REQUIRED) != REQUIRED)
@@ -120,7 +120,7 @@ int privs_drop_all(void)
 	int r = caps_drop_all();
 	if (r < 0)
 		return r;
-	struct capsets now;
+	struct capsets now = { 0 };
 	if ((r = caps_get(&now)) < 0)
 		return r;
 	if (now.eff || now.perm || now.inh)

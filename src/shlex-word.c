@@ -225,7 +225,7 @@ static int brace_expand(struct lexer *lx, struct cmdb *cb, const struct wbuf *w)
 	while (n > 0 && r >= 0) {
 		struct bx it = stack[--n];
 		struct bx_group g;
-		struct seq sq;
+		struct seq sq = { 0 };
 		bool found = find_group(lx, &it, &g, &sq, &r);
 
 		if (found && g.comma)
