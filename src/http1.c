@@ -150,7 +150,8 @@ static void copy_value(char *dst, size_t cap, const uint8_t *v, size_t n)
 
 struct seen {
 	bool host, te, cl;
-	bool upgrade;      /* an Upgrade header with a value */
+	bool upgrade;      /* one Upgrade header, naming websocket alone */
+	bool upgrade_seen;
 	bool conn_upgrade; /* "upgrade" among the Connection options */
 };
 
@@ -234,7 +235,10 @@ static int parse_header(const uint8_t *buf, size_t off, size_t n, struct gw_http
 		h->proxy_auth_off = off + vs;
 		h->proxy_auth_len = vn;
 	} else if (span_eq(l, c, "upgrade")) {
-		s->upgrade = s->upgrade || vn > 0;
+		/* WebSocket alone: after a switch to HTTP/2 (h2c) requests
+		 * could name any host, and TLS would skip the SNI check. */
+		s->upgrade = !s->upgrade_seen && span_eq(v, vn, "websocket");
+		s->upgrade_seen = true;
 	} else if (span_eq(l, c, "connection")) {
 		s->conn_upgrade = s->conn_upgrade || list_has(v, vn, "upgrade");
 	}

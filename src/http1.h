@@ -45,9 +45,11 @@ struct gw_http_head {
 	bool chunked;                /* Transfer-Encoding: chunked */
 	bool has_length;
 	uint64_t content_length;
-	/* Upgrade with "upgrade" in Connection, in HTTP/1.1: the client asks
-	 * to switch protocols; after a 101 answer, what follows on the
-	 * connection is no longer HTTP. */
+	/* "Upgrade: websocket" (one header, that protocol alone) with
+	 * "upgrade" in Connection, in HTTP/1.1: the client asks to switch to
+	 * WebSocket; after a 101 answer, what follows on the connection is
+	 * no longer HTTP.  Other protocols are not reported: after a switch
+	 * to HTTP/2 (h2c), requests could name any host. */
 	bool upgrade;
 	/* Proxy-Authorization value, as offset and length in the head. */
 	size_t proxy_auth_off, proxy_auth_len;

@@ -172,16 +172,18 @@ static int frame_pending(struct conn *c)
 				return -1;
 			/* Only the first request: the first bytes the server
 			 * sends are then its answer to that one. */
-			c->upgrade_asked = ev.head.upgrade && ++c->n_heads == 1;
+			c->n_heads++;
+			c->upgrade_asked = ev.head.upgrade && c->n_heads == 1;
 		}
 		c->frame_pos += ev.len;
 		if (ev.end && c->http_forward)
 			c->framer_done = true;
 		if (ev.end && c->upgrade_asked) {
-			/* A server that spoke first has not answered this
-			 * request with its first bytes: no upgrade then. */
+			/* A server that spoke first (or is gone) has not
+			 * answered this request with its first bytes: no
+			 * upgrade then. */
 			c->upgrade_asked = false;
-			c->await_status = !c->u2c.moved;
+			c->await_status = !c->u2c.moved && !c->u2c.eof;
 		}
 	}
 	return 0;
@@ -294,6 +296,11 @@ static int read_client(struct conn *c)
 		return 1;
 	}
 	c->c2u.eof = true;
+	/* Bytes held for the server's answer go before the end of file;
+	 * without any, it is passed on at once (the server may be waiting
+	 * for it). */
+	if (c->await_status && c->hs_len > c->frame_pos)
+		return 0;
 	shutdown(c->up.fd, SHUT_WR);
 	c->c2u.shut = true;
 	return 0;
@@ -335,12 +342,22 @@ static int pump_copy(struct conn *c)
 			c->hs_cap = 0;
 			return 1;
 		}
-		if (c->c2u.eof)
+		if (c->c2u.eof) {
+			/* An end of file that came while a request was held
+			 * follows the bytes sent since. */
+			if (!c->c2u.shut && !c->await_status) {
+				shutdown(c->up.fd, SHUT_WR);
+				c->c2u.shut = true;
+			}
 			return 0;
+		}
 		if (c->framer_done)
 			return drain_client(c);
-		if (c->await_status)
-			return 0; /* the client is not read until the server answers */
+		/* Held until the server answers: what the client sends meanwhile
+		 * is read (so that its end or reset is noticed) but not judged,
+		 * up to a full buffer. */
+		if (c->await_status && (c->c2u.eof || c->hs_len >= GW_HS_MAX))
+			return 0;
 		if (c->c2u.drained) {
 			c->c2u.want_in = true;
 			return 0;

@@ -42,7 +42,7 @@ git -C "$T/srv/www/repo.git" update-server-info
 python3 "$HERE/netserv.py" "$T/srv" >/dev/null 2>&1 &
 PIDS+=($!)
 for i in $(seq 1 100); do [ -s "$T/srv/ports" ] && break; sleep 0.05; done
-read -r HTTP_PORT HTTPS_PORT ECHO_PORT <"$T/srv/ports"
+read -r HTTP_PORT HTTPS_PORT ECHO_PORT MUTE_PORT HALF_PORT <"$T/srv/ports"
 
 cat >"$T/conf/hosts" <<EOF
 127.0.0.1 allowed.test denied.test other.test a.wild.test
@@ -147,6 +147,18 @@ expect_out "...also when sent before the answer" "^refused" \
 	gw -- python3 "$T/bin/netprobe.py" upgrade allowed.test "$HTTP_PORT" /ws-no allowed.test eager
 expect_out "an upgrade request naming another host is cut off" "^refused" \
 	gw -- python3 "$T/bin/netprobe.py" upgrade allowed.test "$HTTP_PORT" /ws-yes other.test
+# The mute servers log how each connection ended, "timeout" after 3 s;
+# the probe keeps its sandbox (and so the proxy) 4 s longer.
+gw -- python3 "$T/bin/netprobe.py" upgrade-close allowed.test "$MUTE_PORT" 0 >/dev/null 2>&1
+out=$(tail -1 "$T/srv/mute.log" 2>/dev/null)
+[ "$out" = eof ] && t_ok "a client that leaves while its upgrade request waits for the answer: the server sees the end" ||
+	t_not_ok "client gone while held" "server saw: $out"
+gw -- python3 "$T/bin/netprobe.py" upgrade-close allowed.test "$HALF_PORT" 0.3 "more bytes" >/dev/null 2>&1
+out=$(tail -1 "$T/srv/mute.log" 2>/dev/null)
+[ "$out" = "half eof" ] && t_ok "...and when the server had already ended its side (nothing is held then)" ||
+	t_not_ok "upgrade after the server's end" "server saw: $out"
+expect_out "an upgrade to h2c is not let through, even with a 101 (its requests could name any host)" \
+	"^refused after 101" gw -- python3 "$T/bin/netprobe.py" upgrade allowed.test "$HTTP_PORT" /ws-yes allowed.test "" h2c
 expect_out "a client that sends a few letters and ends its stream gets the answer" "^ok" \
 	gw -- python3 "$T/bin/netprobe.py" eof allowed.test "$ECHO_PORT"
 expect_out "a request after an empty line sent on its own is checked too" "^refused 0 responses" \

@@ -17,9 +17,13 @@ usage:
   netprobe.py http-split NAME PORT HOST   an empty line, a pause, then a GET
   netprobe.py short[-direct] NAME PORT    "ab", wait for the echo, "c d", wait
   netprobe.py eof[-direct] NAME PORT      "ab" and the end of the stream
-  netprobe.py upgrade[-direct] NAME PORT PATH HOST [eager]
-                                          an HTTP upgrade request, then binary
+  netprobe.py upgrade[-direct] NAME PORT PATH HOST [eager [PROTO]]
+                                          an HTTP upgrade request (websocket;
+                                          eager: "" or "eager"), then binary
                                           bytes, echoed after a 101
+  netprobe.py upgrade-close NAME PORT WAIT [EXTRA]
+                                          after WAIT s, an upgrade request
+                                          (and EXTRA), then the client closes
   netprobe.py dns SERVER NAME [tcp]      one A query; prints the rcode
   netprobe.py greet HOST PORT             SOCKS5 greeting offering only
                                           "no authentication"
@@ -147,13 +151,13 @@ def probe_eof(name, port, connect=socks_connect):
     return "ok" if out == b"ab" else "refused: %r %s" % (out, err)
 
 
-def probe_upgrade(name, port, path, host, eager="", connect=socks_connect):
-    """An HTTP/1.1 upgrade request, then binary bytes of "another
+def probe_upgrade(name, port, path, host, eager="", proto="websocket", connect=socks_connect):
+    """An HTTP/1.1 upgrade request to proto, then binary bytes of "another
     protocol" (with eager, in the same write as the request, before the
     answer), which must come back echoed after a 101."""
     s = connect(name, int(port))
-    req = (b"GET %s HTTP/1.1\r\nHost: %s\r\nUpgrade: test\r\n"
-           b"Connection: Upgrade\r\n\r\n" % (path.encode(), host.encode()))
+    req = (b"GET %s HTTP/1.1\r\nHost: %s\r\nUpgrade: %s\r\n"
+           b"Connection: Upgrade\r\n\r\n" % (path.encode(), host.encode(), proto.encode()))
     frame = b"\x81\x05\x00\xffno http here\n"
     s.sendall(req + frame if eager else req)
     head = b""
@@ -170,6 +174,22 @@ def probe_upgrade(name, port, path, host, eager="", connect=socks_connect):
     except Exception as e:  # noqa: BLE001 - the probe's answer
         return "refused after %s: %r" % (status, e)
     return ("ok %s echoed" % status) if got == frame else "refused: %r" % got
+
+
+def probe_upgrade_close(name, port, wait, extra=""):
+    """After `wait` seconds, an upgrade request (with extra bytes after
+    it) to a server that never answers, then the client goes away: the
+    server must see the end of the stream.  The probe stays 4 s more, so
+    that the proxy (which ends with the sandbox) is still there."""
+    import time
+    s = socks_connect(name, int(port))
+    time.sleep(float(wait))
+    s.sendall(b"GET /ws HTTP/1.1\r\nHost: %s\r\nUpgrade: websocket\r\n"
+              b"Connection: Upgrade\r\n\r\n%s" % (name.encode(), extra.encode()))
+    time.sleep(0.2)
+    s.close()
+    time.sleep(4)
+    return "ok sent"
 
 
 def probe_cic(name, port, inner):
@@ -295,7 +315,7 @@ def main():
           "eof": probe_eof, "eof-direct": lambda *a: probe_eof(*a, connect=direct_connect),
           "tls-direct": lambda *a: probe_tls(*a, connect=direct_connect),
           "http-direct": lambda *a: probe_http(*a, connect=direct_connect),
-          "upgrade": probe_upgrade,
+          "upgrade": probe_upgrade, "upgrade-close": probe_upgrade_close,
           "upgrade-direct": lambda *a: probe_upgrade(*a, connect=direct_connect)}[cmd]
     try:
         print(fn(*args))

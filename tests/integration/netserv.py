@@ -6,7 +6,8 @@ usage: netserv.py DIR
 Serves DIR/www over HTTP and HTTPS (certificate DIR/cert.pem, made by the
 caller), and echoes on a third port.  GET /ws-yes with an Upgrade header
 is answered 101 and then echoed byte for byte; GET /ws-no gets an empty
-200 (an upgrade refused).  Writes "HTTP HTTPS ECHO" ports to
+200 (an upgrade refused).  Two more ports never answer and log how each
+connection ended (see Mute), one of them shutting its side at once.  Writes "HTTP HTTPS ECHO MUTE HALF" ports to
 DIR/ports once everything listens.  Runs until killed; every connection
 has a 30 s timeout so a stuck client cannot keep it busy.
 """
@@ -67,6 +68,33 @@ class Echo(socketserver.BaseRequestHandler):
             self.request.sendall(data)
 
 
+class Mute(socketserver.BaseRequestHandler):
+    """Never answers: reads until the end of the stream (3 s at most)
+    and appends how it ended ("eof", "reset" or "timeout") to DIR/mute.log.
+    On the second port of this kind it shuts its sending side at once."""
+    half = False
+
+    def handle(self):
+        if self.half:
+            self.request.shutdown(socket.SHUT_WR)
+        self.request.settimeout(3)
+        how = "timeout"
+        try:
+            while self.request.recv(65536):
+                pass
+            how = "eof"
+        except ConnectionResetError:
+            how = "reset"
+        except OSError:
+            pass
+        with open(self.server.log, "a") as f:
+            f.write(("half " if self.half else "") + how + "\n")
+
+
+class Half(Mute):
+    half = True
+
+
 class Threaded(socketserver.ThreadingMixIn, socketserver.TCPServer):
     daemon_threads = True
     allow_reuse_address = True
@@ -82,9 +110,13 @@ def main():
     ctx.load_cert_chain(os.path.join(d, "cert.pem"), os.path.join(d, "key.pem"))
     https_srv.socket = ctx.wrap_socket(https_srv.socket, server_side=True)
     echo_srv = Threaded(("127.0.0.1", 0), Echo)
-    for s in (http_srv, https_srv, echo_srv):
+    mute_srv = Threaded(("127.0.0.1", 0), Mute)
+    half_srv = Threaded(("127.0.0.1", 0), Half)
+    mute_srv.log = half_srv.log = os.path.join(d, "mute.log")
+    servers = (http_srv, https_srv, echo_srv, mute_srv, half_srv)
+    for s in servers:
         threading.Thread(target=s.serve_forever, daemon=True).start()
-    ports = " ".join(str(s.server_address[1]) for s in (http_srv, https_srv, echo_srv))
+    ports = " ".join(str(s.server_address[1]) for s in servers)
     tmp = os.path.join(d, "ports.tmp")
     with open(tmp, "w") as f:
         f.write(ports + "\n")

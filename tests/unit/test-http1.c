@@ -465,8 +465,9 @@ TEST(proxy_authorization)
 	ASSERT_EQ(0, h.proxy_auth_len);
 }
 
-/* An upgrade is asked with both headers, in HTTP/1.1 only; Connection
- * is a list whose options may come in any case and in several headers. */
+/* An upgrade is asked with both headers, in HTTP/1.1 only, to WebSocket
+ * only; Connection is a list whose options may come in any case and in
+ * several headers. */
 TEST(upgrade)
 {
 	struct gw_http_head h;
@@ -475,14 +476,22 @@ TEST(upgrade)
 		bool upgrade;
 	} cases[] = {
 		{ "GET /ws HTTP/1.1\r\nHost: a\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n", true },
-		{ "GET / HTTP/1.1\r\nHost: a\r\nConnection: keep-alive,  UPGRADE \r\nUpgrade: h2c\r\n\r\n",
+		{ "GET / HTTP/1.1\r\nHost: a\r\nConnection: keep-alive,  UPGRADE \r\nUpgrade: WebSocket\r\n\r\n",
 		  true },
 		{ "GET / HTTP/1.1\r\nHost: a\r\nConnection: keep-alive\r\nConnection: upgrade\r\n"
-		  "Upgrade: x\r\n\r\n", true },
+		  "Upgrade: websocket\r\n\r\n", true },
+		/* Other protocols are not upgrades to let through. */
+		{ "GET / HTTP/1.1\r\nHost: a\r\nConnection: Upgrade, HTTP2-Settings\r\nUpgrade: h2c\r\n"
+		  "HTTP2-Settings: AAMAAABkAAQAoAAAAAIAAAAA\r\n\r\n", false },
+		{ "GET / HTTP/1.1\r\nHost: a\r\nConnection: upgrade\r\nUpgrade: TLS/1.2\r\n\r\n", false },
+		{ "GET / HTTP/1.1\r\nHost: a\r\nConnection: upgrade\r\nUpgrade: websocket, h2c\r\n\r\n",
+		  false },
+		{ "GET / HTTP/1.1\r\nHost: a\r\nConnection: upgrade\r\nUpgrade: websocket\r\n"
+		  "Upgrade: h2c\r\n\r\n", false },
 		{ "GET / HTTP/1.1\r\nHost: a\r\nUpgrade: websocket\r\n\r\n", false },
 		{ "GET / HTTP/1.1\r\nHost: a\r\nConnection: upgrade\r\n\r\n", false },
 		{ "GET / HTTP/1.1\r\nHost: a\r\nUpgrade:\r\nConnection: upgrade\r\n\r\n", false },
-		{ "GET / HTTP/1.1\r\nHost: a\r\nUpgrade: x\r\nConnection: upgraded, noupgrade\r\n\r\n",
+		{ "GET / HTTP/1.1\r\nHost: a\r\nUpgrade: websocket\r\nConnection: upgraded, noupgrade\r\n\r\n",
 		  false },
 		{ "GET / HTTP/1.0\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n", false },
 	};
