@@ -356,7 +356,7 @@ static int pump_copy(struct conn *c)
 		/* Held until the server answers: what the client sends meanwhile
 		 * is read (so that its end or reset is noticed) but not judged,
 		 * up to a full buffer. */
-		if (c->await_status && (c->c2u.eof || c->hs_len >= GW_HS_MAX))
+		if (c->await_status && c->hs_len >= GW_HS_MAX)
 			return 0;
 		if (c->c2u.drained) {
 			c->c2u.want_in = true;
