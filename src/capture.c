@@ -343,6 +343,21 @@ static void dns_rule(struct nft_batch *b, uint8_t proto, uint16_t port, const ch
 	nft_rule_end(b);
 }
 
+/* Traffic to loopback (127.0.0.0/8, ::1) in chain, with verdict.  The
+ * descriptions are kept by the batch for its errors: literals. */
+static void loopback_rules(struct nft_batch *b, const char *chain, int verdict,
+			   const char *what4, const char *what6)
+{
+	nft_rule_begin(b, NFPROTO_INET, GW_CAPTURE_TABLE, chain, what4, NEEDS_PAYLOAD);
+	match_ip_daddr_loopback(b);
+	nft_verdict(b, verdict);
+	nft_rule_end(b);
+	nft_rule_begin(b, NFPROTO_INET, GW_CAPTURE_TABLE, chain, what6, NEEDS_PAYLOAD);
+	match_ip6_daddr_loopback(b);
+	nft_verdict(b, verdict);
+	nft_rule_end(b);
+}
+
 static void nat_chain(struct nft_batch *b, const struct gw_capture_ports *ports)
 {
 	const char *t = GW_CAPTURE_TABLE;
@@ -352,14 +367,8 @@ static void nat_chain(struct nft_batch *b, const struct gw_capture_ports *ports)
 	 * effect without encoding sets. */
 	dns_rule(b, IPPROTO_UDP, ports->dns, "the rule redirecting DNS over UDP");
 	dns_rule(b, IPPROTO_TCP, ports->dns, "the rule redirecting DNS over TCP");
-	nft_rule_begin(b, NFPROTO_INET, t, "out", "the rule exempting 127.0.0.0/8", NEEDS_PAYLOAD);
-	match_ip_daddr_loopback(b);
-	nft_verdict(b, NFT_RETURN);
-	nft_rule_end(b);
-	nft_rule_begin(b, NFPROTO_INET, t, "out", "the rule exempting ::1", NEEDS_PAYLOAD);
-	match_ip6_daddr_loopback(b);
-	nft_verdict(b, NFT_RETURN);
-	nft_rule_end(b);
+	loopback_rules(b, "out", NFT_RETURN, "the rule exempting 127.0.0.0/8",
+		       "the rule exempting ::1");
 	nft_rule_begin(b, NFPROTO_INET, t, "out", "the rule redirecting TCP", NEEDS_REDIR);
 	match_u8(b, NFT_META_L4PROTO, IPPROTO_TCP);
 	redirect_to(b, ports->tcp);
@@ -376,14 +385,8 @@ static void filter_chain(struct nft_batch *b)
 	match_ct_dnat(b);
 	nft_verdict(b, NF_ACCEPT);
 	nft_rule_end(b);
-	nft_rule_begin(b, NFPROTO_INET, t, "filt", "the rule accepting 127.0.0.0/8", NEEDS_PAYLOAD);
-	match_ip_daddr_loopback(b);
-	nft_verdict(b, NF_ACCEPT);
-	nft_rule_end(b);
-	nft_rule_begin(b, NFPROTO_INET, t, "filt", "the rule accepting ::1", NEEDS_PAYLOAD);
-	match_ip6_daddr_loopback(b);
-	nft_verdict(b, NF_ACCEPT);
-	nft_rule_end(b);
+	loopback_rules(b, "filt", NF_ACCEPT, "the rule accepting 127.0.0.0/8",
+		       "the rule accepting ::1");
 }
 
 /* Errors by which nf_tables says it lacks something (a chain type, an

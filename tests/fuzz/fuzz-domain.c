@@ -89,7 +89,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 #ifdef GW_FUZZ_STANDALONE
 
 static const char *const seeds[] = {
-	"example.com", "*.example.com:443", "EXAMPLE.COM.", "b\xc3\xbc" "cher.example",
+	"example.com", "*.example.com:443", "EXAMPLE.COM.", "b\303\274cher.example",
 	"\xe4\xbe\x8b\xe3\x81\x88.\xe3\x83\x86\xe3\x82\xb9\xe3\x83\x88", "_srv._tcp.example.org",
 	"xn--bcher-kva.example:8443", "a-b.c-d.e", "*.co.uk", "localhost",
 };
@@ -104,23 +104,19 @@ static const char *const dict[] = {
 
 #define INPUT_MAX 600
 
+static struct input pick(void)
+{
+	const char *seed = seeds[rnd(sizeof seeds / sizeof seeds[0])];
+	return fz_input(seed, strlen(seed));
+}
+
 int main(int argc, char **argv)
 {
 	long iterations;
 	int files;
 	if (fz_args(argc, argv, &iterations, &files) < 0)
 		return 1;
-	const size_t n_seeds = sizeof seeds / sizeof seeds[0];
-	for (long i = 0; i < iterations; i++) {
-		const char *seed = seeds[rnd(n_seeds)];
-		struct input cur = { xstrdup(seed), strlen(seed) };
-		long rounds = 1 + (long)rnd(6);
-		while (rounds-- > 0 && cur.len < INPUT_MAX)
-			mutate_once(&cur, dict, sizeof dict / sizeof dict[0], 8);
-		run_input(cur.buf, cur.len);
-		free(cur.buf);
-	}
-	printf("%ld iterations\n", iterations);
+	fz_mutations(iterations, pick, NULL, 1, 6, INPUT_MAX, 8);
 	return 0;
 }
 

@@ -360,6 +360,8 @@ static const struct {
 	SEED(GIT_POST_CHUNKED "A;x=y\r\n0123456789\r\n0\r\nX-T: 1\r\n\r\n"),
 	SEED(NODE_GET GIT_PROBE GIT_POST_CHUNKED "1\r\na\r\n0\r\n\r\n" CURL_GET),
 	SEED("OPTIONS * HTTP/1.1\r\nHost: [2001:db8::1]:8080\r\n\r\n"),
+	SEED("GET /ws HTTP/1.1\r\nHost: a.test\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n"),
+	SEED("GET /ws HTTP/1.0\r\nUpgrade: websocket\r\nConnection: keep-alive, Upgrade\r\n\r\n"),
 };
 
 /* Tokens for standalone.h's text mutator: the places where parsers
@@ -371,7 +373,8 @@ static const char *const dict[] = {
 	"Connection: ", "Proxy-Connection: ", "Keep-Alive: ", "Proxy-Authorization: Basic x\r\n",
 	"HTTP/1.0", "HTTP/1.1", "HTTP/2.0", "CONNECT ", "GET ", "POST ", "OPTIONS * ",
 	"0\r\n\r\n", "5\r\nhello\r\n", "ffffffffffffffff", ":65535", ":65536", ":0", "/",
-	"?", "#", "%", "\x7f", "\x80",
+	"?", "#", "%", "\x7f", "\x80", "Upgrade: websocket\r\n", "Connection: upgrade\r\n",
+	"websocket", "upgrade, ",
 };
 
 #include "standalone.h"
@@ -379,39 +382,36 @@ static const char *const dict[] = {
 #define INPUT_MAX 40000
 
 /* Bytes that end, fold or poison lines, and digits and hex. */
-static const char interesting[] = { '\0', '\r', '\n', ' ', '\t', ':', ';', '0', '1', '9', 'a',
-				    'f', 'F', 'x', '\x7f', '\x80', '\xff' };
+static const uint8_t interesting[] = { '\0', '\r', '\n', ' ', '\t', ':', ';', '0', '1', '9', 'a',
+				       'f', 'F', 'x', 0x7f, 0x80, 0xff };
 
-/* One binary-safe edit (standalone.h's tokens cannot carry a NUL). */
+/* A binary-safe edit, or a long run towards the size limits. */
 static void mutate_binary(struct input *in)
 {
-	size_t at = rnd(in->len + 1);
-	char b;
+	if (rnd(4)) {
+		fz_mutate_binary(in, interesting, sizeof interesting, INPUT_MAX);
+		return;
+	}
+	size_t n = rnd(8) ? 1 + rnd(64) : 4000 + rnd(14000);
+	if (in->len + n >= INPUT_MAX)
+		return;
+	char *run = xmalloc(n);
+	memset(run, "a0 \t"[rnd(4)], n);
+	insert(in, rnd(in->len + 1), run, n);
+	free(run);
+}
 
-	switch (rnd(4)) {
-	case 0:
-		if (at < in->len)
-			in->buf[at] = interesting[rnd(sizeof interesting)];
-		break;
-	case 1:
-		b = interesting[rnd(sizeof interesting)];
-		insert(in, at, &b, 1);
-		break;
-	case 2:
-		if (at < in->len)
-			in->buf[at] = (char)rnd(256);
-		break;
-	default: {
-		/* A long run, towards the size limits. */
-		size_t n = rnd(8) ? 1 + rnd(64) : 4000 + rnd(14000);
-		char *run = xmalloc(n);
-		memset(run, "a0 \t"[rnd(4)], n);
-		if (in->len + n < INPUT_MAX)
-			insert(in, at, run, n);
-		free(run);
-		break;
+/* A seed, one time in four followed by another (pipelined). */
+static struct input pick(void)
+{
+	const size_t n_seeds = sizeof seeds / sizeof seeds[0];
+	size_t k = rnd(n_seeds);
+	struct input in = fz_input(seeds[k].bytes, seeds[k].len);
+	if (rnd(4) == 0) {
+		size_t k2 = rnd(n_seeds);
+		insert(&in, in.len, seeds[k2].bytes, seeds[k2].len);
 	}
-	}
+	return in;
 }
 
 int main(int argc, char **argv)
@@ -420,27 +420,7 @@ int main(int argc, char **argv)
 	int files;
 	if (fz_args(argc, argv, &iterations, &files) < 0)
 		return 1;
-	const size_t n_seeds = sizeof seeds / sizeof seeds[0];
-	for (long i = 0; i < iterations; i++) {
-		size_t k = rnd(n_seeds);
-		struct input cur = { xmalloc(seeds[k].len + 1), seeds[k].len };
-		memcpy(cur.buf, seeds[k].bytes, seeds[k].len);
-		if (rnd(4) == 0) {
-			/* Pipelined: another request after this one. */
-			size_t k2 = rnd(n_seeds);
-			insert(&cur, cur.len, seeds[k2].bytes, seeds[k2].len);
-		}
-		long rounds = 1 + (long)rnd(4);
-		while (rounds-- > 0 && cur.len < INPUT_MAX) {
-			if (rnd(2) == 0)
-				mutate_once(&cur, dict, sizeof dict / sizeof dict[0], 16);
-			else
-				mutate_binary(&cur);
-		}
-		run_input(cur.buf, cur.len);
-		free(cur.buf);
-	}
-	printf("%ld iterations\n", iterations);
+	fz_mutations(iterations, pick, mutate_binary, 2, 4, INPUT_MAX, 16);
 	return 0;
 }
 

@@ -153,53 +153,12 @@ static const char *const dict[] = {
 
 #define INPUT_MAX (GW_SNIFF_MAX + 1024)
 
-
 static const uint8_t interesting[] = { 0, 1, 2, 3, 4, 5, 0x16, 0x20, 0x3f, 0x40, 0x7f, 0x80,
 				       0xfe, 0xff };
 
-/* One binary-safe edit of in (any byte, NUL included): a byte set to
- * anything or to an interesting value, a length-like byte moved by one,
- * a byte inserted, a range deleted or duplicated. */
 static void mutate_binary(struct input *in)
 {
-	size_t at = rnd(in->len + 1);
-	char b;
-
-	switch (rnd(6)) {
-	case 0:
-		if (at < in->len)
-			in->buf[at] = (char)rnd(256);
-		break;
-	case 1:
-		if (at < in->len)
-			in->buf[at] = (char)interesting[rnd(sizeof interesting)];
-		break;
-	case 2:
-		if (at < in->len)
-			in->buf[at] = (char)(in->buf[at] + (rnd(2) ? 1 : -1));
-		break;
-	case 3:
-		b = (char)rnd(256);
-		insert(in, at, &b, 1);
-		break;
-	case 4: {
-		size_t n = 1 + rnd(16);
-		if (at + n <= in->len) {
-			memmove(in->buf + at, in->buf + at + n, in->len - at - n);
-			in->len -= n;
-		}
-		break;
-	}
-	default: {
-		size_t n = 1 + rnd(64);
-		if (at + n <= in->len && in->len + n < INPUT_MAX) {
-			char copy[64];
-			memcpy(copy, in->buf + at, n);
-			insert(in, rnd(in->len + 1), copy, n);
-		}
-		break;
-	}
-	}
+	fz_mutate_binary(in, interesting, sizeof interesting, INPUT_MAX);
 }
 
 /* A hello's handshake message hs[0..n) framed again: its lengths made

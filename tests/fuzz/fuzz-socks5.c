@@ -291,35 +291,15 @@ static const char *const dict[] = {
 /* Bytes a length or type field is most interesting at. */
 static const uint8_t interesting[] = { 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 0x7f, 0x80, 0xfe, 0xff };
 
-/* One binary-safe edit: any byte value (NUL included), an interesting
- * value, an inserted byte, or a deleted range. */
 static void mutate_binary(struct input *in)
 {
-	size_t at = rnd(in->len + 1);
-	char b;
+	fz_mutate_binary(in, interesting, sizeof interesting, INPUT_MAX);
+}
 
-	switch (rnd(4)) {
-	case 0:
-		if (at < in->len)
-			in->buf[at] = (char)rnd(256);
-		break;
-	case 1:
-		if (at < in->len)
-			in->buf[at] = (char)interesting[rnd(sizeof interesting)];
-		break;
-	case 2:
-		b = (char)rnd(256);
-		insert(in, at, &b, 1);
-		break;
-	default: {
-		size_t n = 1 + rnd(8);
-		if (at + n <= in->len) {
-			memmove(in->buf + at, in->buf + at + n, in->len - at - n);
-			in->len -= n;
-		}
-		break;
-	}
-	}
+static struct input pick(void)
+{
+	size_t k = rnd(sizeof seeds / sizeof seeds[0]);
+	return fz_input(seeds[k].bytes, seeds[k].len);
 }
 
 int main(int argc, char **argv)
@@ -328,22 +308,7 @@ int main(int argc, char **argv)
 	int files;
 	if (fz_args(argc, argv, &iterations, &files) < 0)
 		return 1;
-	const size_t n_seeds = sizeof seeds / sizeof seeds[0];
-	for (long i = 0; i < iterations; i++) {
-		size_t k = rnd(n_seeds);
-		struct input cur = { xmalloc(seeds[k].len + 1), seeds[k].len };
-		memcpy(cur.buf, seeds[k].bytes, seeds[k].len);
-		long rounds = 1 + (long)rnd(4);
-		while (rounds-- > 0 && cur.len < INPUT_MAX) {
-			if (rnd(4) == 0)
-				mutate_once(&cur, dict, sizeof dict / sizeof dict[0], 8);
-			else
-				mutate_binary(&cur);
-		}
-		run_input(cur.buf, cur.len);
-		free(cur.buf);
-	}
-	printf("%ld iterations\n", iterations);
+	fz_mutations(iterations, pick, mutate_binary, 4, 4, INPUT_MAX, 8);
 	return 0;
 }
 

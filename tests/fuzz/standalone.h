@@ -74,6 +74,65 @@ static void mutate_once(struct input *in, const char *const *words, size_t n_wor
 	}
 }
 
+/* A new input holding a copy of bytes[0..len). */
+static inline struct input fz_input(const void *bytes, size_t len)
+{
+	struct input in = { xmalloc(len + 1), len };
+	memcpy(in.buf, bytes, len);
+	return in;
+}
+
+/* One binary-safe edit (the dictionary's tokens cannot carry a NUL): a
+ * byte set to anything or to one of `interesting`, moved by one (lengths
+ * and counts), a byte inserted, a range deleted or duplicated.  The
+ * input does not grow past max_len by a duplication. */
+static inline void fz_mutate_binary(struct input *in, const uint8_t *interesting,
+				    size_t n_interesting, size_t max_len)
+{
+	size_t at = rnd(in->len + 1);
+	char b;
+
+	switch (rnd(7)) {
+	case 0:
+		if (at < in->len)
+			in->buf[at] = (char)rnd(256);
+		break;
+	case 1:
+		if (at < in->len)
+			in->buf[at] = (char)interesting[rnd(n_interesting)];
+		break;
+	case 2:
+		if (at < in->len)
+			in->buf[at] = (char)(in->buf[at] + (rnd(2) ? 1 : -1));
+		break;
+	case 3:
+		b = (char)rnd(256);
+		insert(in, at, &b, 1);
+		break;
+	case 4:
+		b = (char)interesting[rnd(n_interesting)];
+		insert(in, at, &b, 1);
+		break;
+	case 5: {
+		size_t n = 1 + rnd(16);
+		if (at + n <= in->len) {
+			memmove(in->buf + at, in->buf + at + n, in->len - at - n);
+			in->len -= n;
+		}
+		break;
+	}
+	default: {
+		size_t n = 1 + rnd(64);
+		if (at + n <= in->len && in->len + n < max_len) {
+			char copy[64];
+			memcpy(copy, in->buf + at, n);
+			insert(in, rnd(in->len + 1), copy, n);
+		}
+		break;
+	}
+	}
+}
+
 static void run_input(const char *buf, size_t len)
 {
 	/* An exact-size copy, so ASan sees any read past the end. */
@@ -123,4 +182,26 @@ static int fz_args(int argc, char **argv, long *iterations, int *files)
 		}
 	}
 	return failed ? -1 : 0;
+}
+
+/* The mutation loop of a target: `iterations` times, an input from
+ * pick(), 1 to max_rounds edits while it is shorter than max_len (one in
+ * dict_odds a dictionary edit of ranges up to max_range, the others
+ * edit(); with edit NULL, the dictionary always), then a run. */
+static inline void fz_mutations(long iterations, struct input (*pick)(void),
+				void (*edit)(struct input *), unsigned dict_odds, unsigned max_rounds,
+				size_t max_len, size_t max_range)
+{
+	for (long i = 0; i < iterations; i++) {
+		struct input cur = pick();
+		for (uint64_t k = 1 + rnd(max_rounds); k > 0 && cur.len < max_len; k--) {
+			if (!edit || rnd(dict_odds) == 0)
+				mutate_once(&cur, dict, sizeof dict / sizeof dict[0], max_range);
+			else
+				edit(&cur);
+		}
+		run_input(cur.buf, cur.len);
+		free(cur.buf);
+	}
+	printf("%ld iterations\n", iterations);
 }
